@@ -1,0 +1,1 @@
+"""Command-line adapter (typer): parses, calls the library, maps errors to exit codes."""

@@ -1,0 +1,1 @@
+"""Face analysis: detection, dense landmarks, alignment, identity, tracking and selection."""

@@ -1,0 +1,1 @@
+"""The one streaming pipeline used by every entry point."""
