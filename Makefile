@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml requirements-nodeps.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m facecraft.demo --out $(DEMO_OUT)
+	$(BIN)/python -m facecraft.cli.demo --out $(DEMO_OUT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

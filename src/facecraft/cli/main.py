@@ -1,0 +1,105 @@
+"""The ``facecraft`` command: a thin typer adapter over the library.
+
+It parses options, calls the library, shows progress, and maps typed errors to exit codes. It holds no
+logic of its own.
+"""
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from facecraft import __version__
+from facecraft.errors import FacecraftError
+
+app = typer.Typer(
+    name="facecraft",
+    help="Responsible face-swap videos: swap, train, mark, guard, detect.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+_out = Console()
+_err = Console(stderr=True)
+
+T = TypeVar("T")
+
+
+def _run(action: Callable[[], T]) -> T:
+    """Run a library call; a typed error becomes a one-line message and its exit code."""
+    try:
+        return action()
+    except FacecraftError as error:
+        _err.print(f"[bold red]error:[/] {error}", highlight=False)
+        raise typer.Exit(error.exit_code) from error
+    except KeyboardInterrupt:
+        _err.print("[yellow]cancelled[/]")
+        raise typer.Exit(130) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        _out.print(f"facecraft {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """facecraft: every output is marked as synthetic; sexual content is refused."""
+
+
+@app.command()
+def probe(
+    path: Annotated[Path, typer.Argument(help="Video or image file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Show a media file's size, rotation, frame rate, length, codecs and audio streams."""
+    from facecraft.cli.describe import describe_media
+
+    info = _run(lambda: describe_media(path))
+    if as_json:
+        sys.stdout.write(json.dumps(info, indent=2) + "\n")
+        return
+    table = Table(title=str(path), show_header=False)
+    for key, value in info.items():
+        table.add_row(key, str(value))
+    _out.print(table)
+
+
+@app.command()
+def faces(
+    path: Annotated[Path, typer.Argument(help="Video or image file to analyse.")],
+    reference: Annotated[
+        Path | None, typer.Option(help="Photo of a person: report each face's identity distance to them.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (frames, faces) instead of a table.")] = False,
+    overlay: Annotated[
+        Path | None, typer.Option(help="Write boxes, track ids and the mesh over the input: OUT.png or OUT.mp4.")
+    ] = None,
+    detect_every: Annotated[int, typer.Option(min=1, help="Run the detector at least every N frames.")] = 10,
+) -> None:
+    """Find faces with their dense mesh; in videos, track them with stable ids."""
+    from facecraft.cli.faces_command import FacesOptions, run_faces
+
+    options = FacesOptions(path, reference, overlay, detect_every, show_progress=not as_json)
+    result = _run(lambda: run_faces(options, _err))
+    if as_json:
+        sys.stdout.write(json.dumps({"frames": result.frames_json}) + "\n")
+    else:
+        _out.print(result.summary_table())
+    if overlay is not None:
+        _err.print(f"overlay written to [bold]{overlay}[/]")
+
+
+def run() -> None:  # pragma: no cover - console entry for `python -m facecraft`
+    app()
+
