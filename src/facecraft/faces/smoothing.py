@@ -1,8 +1,8 @@
 """One-Euro filtering of landmarks: steady when the face is still, no lag when it moves fast.
 
 Casiez, Roussel and Vogel, "1€ Filter" (CHI 2012). The cut-off frequency rises with the speed of the
-signal, so jitter at rest is removed while fast head turns pass through. Coordinates are divided by the
-face size first, so the same settings work for a face 60 px or 600 px wide.
+signal, so jitter at rest is removed while fast head turns pass through. Speeds are measured in units of the
+face size, so the same settings work for a face 60 px or 600 px wide.
 """
 
 import math
@@ -49,19 +49,18 @@ class OneEuroFilter:
 
     def __call__(self, points: FloatArray, time_s: float, scale_px: float) -> FloatArray:
         """Smooth ``points`` observed at ``time_s``; ``scale_px`` is the face size used to normalise."""
-        scale = max(scale_px, 1.0)
-        x = points.astype(np.float32) / scale
+        x = points.astype(np.float32)
         if self._value is None or self._derivative is None or self._time_s is None or time_s <= self._time_s:
             self._value, self._derivative, self._time_s = x, np.zeros_like(x), time_s
-            return points.astype(np.float32)
+            return x
         s = self._settings
         dt = time_s - self._time_s
-        derivative = (x - self._value) / dt
         a_d = _alpha(s.derivative_cutoff_hz, dt)
-        self._derivative = a_d * derivative + (1.0 - a_d) * self._derivative
-        # Per-point speed: a mouth opening fast is followed closely while the still forehead stays steady.
-        speed = np.linalg.norm(self._derivative, axis=-1, keepdims=True)
+        self._derivative = a_d * (x - self._value) / dt + (1.0 - a_d) * self._derivative
+        # Per-point speed in face sizes per second: a mouth opening fast is followed closely while the
+        # still forehead stays steady, and the same settings suit small and large faces.
+        speed = np.linalg.norm(self._derivative, axis=-1, keepdims=True) / max(scale_px, 1.0)
         a = _alpha_array(s.min_cutoff_hz + s.beta * speed, dt)
         self._value = a * x + (1.0 - a) * self._value
         self._time_s = time_s
-        return (self._value * scale).astype(np.float32)
+        return self._value.astype(np.float32)

@@ -1,0 +1,189 @@
+"""FaceMesh on real frames: 478 landmarks where the face is, stable when re-fitted from themselves.
+
+The first roi comes from dlib's HOG detector (tests only), so these tests do not depend on ours.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from facecraft.faces.face import LEFT_IRIS_CENTER, RIGHT_IRIS_CENTER, Face, bbox_from_landmarks
+from facecraft.faces.mesh import FaceMesh, MeshFit
+from facecraft.faces.roi import FaceRoi, roi_from_box, roi_from_landmarks
+from facecraft.types import Frame
+
+pytestmark = pytest.mark.media
+
+VIDEOS = ("d18.mp4", "d0.mp4", "s18.mp4", "d13.mp4", "d3.mp4")
+_MOUTH_UPPER_LIP, _MOUTH_LOWER_LIP = 13, 14
+_CHIN, _FOREHEAD = 152, 10
+
+
+def read_frame(path: Path, index: int = 0) -> Frame:
+    capture = cv2.VideoCapture(str(path))
+    try:
+        capture.set(cv2.CAP_PROP_POS_FRAMES, index)
+        ok, frame = capture.read()
+    finally:
+        capture.release()
+    assert ok, f"cannot read frame {index} of {path}"
+    return np.ascontiguousarray(frame)
+
+
+def hog_box(frame_bgr: Frame) -> np.ndarray:
+    """The largest HOG face box (x0, y0, x1, y1): a test-only stand-in for the detector."""
+    import dlib
+
+    detector = dlib.get_frontal_face_detector()
+    rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
+    rects, _, _ = detector.run(rgb, 0, -0.5)  # faces here are over 80 px
+    assert len(rects) > 0, "HOG found no face"
+    r = max(rects, key=lambda rect: rect.area())
+    return np.array([r.left(), r.top(), r.right(), r.bottom()], dtype=np.float32)
+
+
+def fit_converged(mesh: FaceMesh, frame_bgr: Frame, roi: FaceRoi, refits: int = 2) -> MeshFit:
+    """Fit in a rough roi, then re-fit from the mesh's own landmarks as tracking does."""
+    fit = mesh.fit(frame_bgr, roi)
+    assert fit is not None
+    for _ in range(refits):
+        again = mesh.fit(frame_bgr, roi_from_landmarks(fit.landmarks_478))
+        assert again is not None
+        fit = again
+    return fit
+
+
+@pytest.fixture(scope="module")
+def mesh() -> FaceMesh:
+    return FaceMesh()
+
+
+@pytest.fixture(scope="module")
+def fits(media_dir: Path, mesh: FaceMesh) -> dict[str, tuple[Frame, np.ndarray, MeshFit]]:
+    out = {}
+    for name in VIDEOS:
+        frame = read_frame(media_dir / "videos" / name)
+        box = hog_box(frame)
+        out[name] = (frame, box, fit_converged(mesh, frame, roi_from_box(box, 0.0, 1.9)))
+    return out
+
+
+@pytest.fixture(params=VIDEOS)
+def fitted(request: pytest.FixtureRequest, fits: dict[str, tuple[Frame, np.ndarray, MeshFit]]) -> Iterator[
+    tuple[Frame, np.ndarray, MeshFit]
+]:
+    yield fits[request.param]
+
+
+def test_landmarks_are_478_points_inside_the_face(fitted: tuple[Frame, np.ndarray, MeshFit]) -> None:
+    frame, box, fit = fitted
+    landmarks = fit.landmarks_478
+    assert landmarks.shape == (478, 3) and landmarks.dtype == np.float32
+    assert fit.presence > 0.9
+    # Every point lies within the HOG box grown by a third of its size (the mesh includes the forehead).
+    x0, y0, x1, y1 = box
+    margin = (x1 - x0) / 3
+    assert landmarks[:, 0].min() > x0 - margin and landmarks[:, 0].max() < x1 + margin
+    assert landmarks[:, 1].min() > y0 - margin and landmarks[:, 1].max() < y1 + margin
+    # The mesh is about as large as the face the detector saw.
+    mesh_width = float(landmarks[:, 0].max() - landmarks[:, 0].min())
+    assert 0.75 < mesh_width / float(x1 - x0) < 1.35
+
+
+def test_anatomy_eyes_above_mouth_irises_between_eye_corners(fitted: tuple[Frame, np.ndarray, MeshFit]) -> None:
+    _, _, fit = fitted
+    xy = fit.landmarks_478[:, :2]
+    eye_y = xy[[33, 133, 362, 263], 1].max()
+    assert eye_y < xy[_MOUTH_UPPER_LIP, 1] < xy[_CHIN, 1]
+    assert xy[_FOREHEAD, 1] < eye_y
+    assert xy[33, 0] < xy[133, 0] < xy[362, 0] < xy[263, 0]  # subject's right eye on the image left
+    for centre, (outer, inner) in ((RIGHT_IRIS_CENTER, (33, 133)), (LEFT_IRIS_CENTER, (263, 362))):
+        lo, hi = sorted((xy[outer, 0], xy[inner, 0]))
+        eye_width = hi - lo
+        assert lo < xy[centre, 0] < hi
+        assert abs(xy[centre, 1] - (xy[outer, 1] + xy[inner, 1]) / 2) < 0.3 * eye_width
+        # The iris ring (4 points) surrounds its centre and is smaller than the eye.
+        ring = xy[centre + 1 : centre + 5]
+        radius = np.linalg.norm(ring - xy[centre], axis=1)
+        assert np.all(radius > 0.05 * eye_width) and np.all(radius < 0.5 * eye_width)
+
+
+def test_depth_is_on_the_pixel_scale_of_x(fitted: tuple[Frame, np.ndarray, MeshFit]) -> None:
+    _, _, fit = fitted
+    landmarks = fit.landmarks_478
+    width = float(landmarks[:, 0].max() - landmarks[:, 0].min())
+    depth = float(landmarks[:, 2].max() - landmarks[:, 2].min())
+    assert 0.25 * width < depth < 1.2 * width  # a head is about as deep as it is wide
+    assert landmarks[4, 2] < landmarks[234, 2]  # nose tip nearer the camera than the cheek's edge
+
+
+def test_refit_from_own_landmarks_is_stable(mesh: FaceMesh, fitted: tuple[Frame, np.ndarray, MeshFit]) -> None:
+    frame, _, fit = fitted
+    again = mesh.fit(frame, roi_from_landmarks(fit.landmarks_478))
+    assert again is not None
+    face_size = Face(bbox_from_landmarks(fit.landmarks_478), 1.0, fit.landmarks_478).size_px
+    moved = np.linalg.norm(again.landmarks_478[:, :2] - fit.landmarks_478[:, :2], axis=1)
+    assert moved.max() < 0.02 * face_size
+    assert moved.mean() < 0.005 * face_size
+
+
+def test_landmarks_follow_a_scaled_frame(mesh: FaceMesh, fits: dict[str, tuple[Frame, np.ndarray, MeshFit]]) -> None:
+    """Twice the pixels, twice the coordinates (x, y and z alike): the crop and z conventions agree."""
+    frame, _, fit = fits["d18.mp4"]
+    big = cv2.resize(frame, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_LINEAR)
+    roi = roi_from_landmarks(fit.landmarks_478)
+    centre = (2 * roi.center_xy[0] + 0.5, 2 * roi.center_xy[1] + 0.5)
+    big_fit = mesh.fit(big, FaceRoi(centre, 2 * roi.size_px, roi.angle_rad))
+    small_fit = mesh.fit(frame, roi)
+    assert big_fit is not None and small_fit is not None
+    expected = small_fit.landmarks_478.copy()
+    expected[:, :2] = 2 * expected[:, :2] + 0.5
+    expected[:, 2] *= 2
+    face_size = float(expected[:, 0].max() - expected[:, 0].min())
+    assert np.abs(big_fit.landmarks_478 - expected).max() < 0.01 * face_size
+
+
+def test_landmarks_follow_a_rotated_frame(mesh: FaceMesh, fits: dict[str, tuple[Frame, np.ndarray, MeshFit]]) -> None:
+    """A frame turned a quarter turn gives the same mesh turned: the roi's angle convention is right."""
+    frame, _, fit = fits["d18.mp4"]
+    height = frame.shape[0]
+    turned = cv2.rotate(frame, cv2.ROTATE_90_CLOCKWISE)  # (x, y) -> (height - 1 - y, x)
+    expected = fit.landmarks_478.copy()
+    expected[:, 0] = height - 1 - fit.landmarks_478[:, 1]
+    expected[:, 1] = fit.landmarks_478[:, 0]
+    turned_fit = mesh.fit(turned, roi_from_landmarks(expected))
+    assert turned_fit is not None
+    face_size = float(expected[:, 1].max() - expected[:, 1].min())
+    moved = np.linalg.norm(turned_fit.landmarks_478[:, :2] - expected[:, :2], axis=1)
+    assert moved.max() < 0.03 * face_size
+    assert moved.mean() < 0.01 * face_size
+
+
+def test_no_face_in_a_blank_frame(mesh: FaceMesh) -> None:
+    blank = np.zeros((480, 640, 3), dtype=np.uint8)
+    assert mesh.fit(blank, FaceRoi((320.0, 240.0), 300.0, 0.0)) is None
+    grey = np.full((480, 640, 3), 128, dtype=np.uint8)
+    assert mesh.fit(grey, FaceRoi((320.0, 240.0), 300.0, 0.2)) is None
+
+
+def test_roi_outside_the_frame_finds_nothing(mesh: FaceMesh, fits: dict[str, tuple[Frame, np.ndarray, MeshFit]]) -> None:
+    frame, _, _ = fits["d18.mp4"]
+    assert mesh.fit(frame, FaceRoi((-1000.0, -1000.0), 200.0, 0.0)) is None
+
+
+def test_without_iris_model_irises_sit_in_the_eyes(fits: dict[str, tuple[Frame, np.ndarray, MeshFit]]) -> None:
+    frame, _, fit = fits["d18.mp4"]
+    plain = FaceMesh(with_iris=False).fit(frame, roi_from_landmarks(fit.landmarks_478))
+    assert plain is not None and plain.landmarks_478.shape == (478, 3)
+    eye_width = float(fit.landmarks_478[133, 0] - fit.landmarks_478[33, 0])
+    for centre in (RIGHT_IRIS_CENTER, LEFT_IRIS_CENTER):
+        gap = np.linalg.norm(plain.landmarks_478[centre, :2] - fit.landmarks_478[centre, :2])
+        assert gap < 0.3 * eye_width
+
+
+def test_presence_threshold_is_validated() -> None:
+    with pytest.raises(ValueError, match="presence_threshold"):
+        FaceMesh(presence_threshold=1.5)
