@@ -117,9 +117,7 @@ def estimate_similarity(src_points: npt.ArrayLike, dst_points: npt.ArrayLike) ->
     return np.hstack([scale * rotation, translation[:, np.newaxis]]).astype(np.float32)
 
 
-def alignment_matrix(
-    keypoints_5: FloatArray, template: AlignTemplate | TemplateName, size_px: int
-) -> Affine:
+def alignment_matrix(keypoints_5: FloatArray, template: AlignTemplate | TemplateName, size_px: int) -> Affine:
     """Frame -> crop similarity that puts the 5 key points (ArcFace order) on the template."""
     chosen = template if isinstance(template, AlignTemplate) else get_template(template)
     return estimate_similarity(keypoints_5, chosen.points_px(size_px))
@@ -132,7 +130,8 @@ def invert_affine(matrix: Affine) -> Affine:
         raise ValueError(f"an affine matrix must be 2x3, got {m.shape}")
     if abs(float(np.linalg.det(m[:, :2]))) < 1e-12:
         raise ValueError("the affine matrix is singular and has no inverse")
-    return cv2.invertAffineTransform(m).astype(np.float32)  # type: ignore[no-any-return]
+    inverse: Affine = np.asarray(cv2.invertAffineTransform(m), dtype=np.float32)
+    return inverse
 
 
 def transform_points(points_xy: npt.ArrayLike, matrix: Affine) -> FloatArray:
@@ -149,7 +148,7 @@ def warp_to_crop(
     border: BorderMode = "constant",
 ) -> Frame:
     """The aligned crop (bilinear); outside the frame is black, or the edge pixels with ``replicate``."""
-    crop: Frame = cv2.warpAffine(
+    crop = cv2.warpAffine(
         frame_bgr,
         np.asarray(matrix_frame_to_crop, dtype=np.float32),
         (int(size_wh[0]), int(size_wh[1])),
@@ -157,7 +156,7 @@ def warp_to_crop(
         borderMode=_BORDER_FLAGS[border],
         borderValue=(0, 0, 0),
     )
-    return crop
+    return np.asarray(crop, dtype=np.uint8)
 
 
 def crop_bounds_in_frame(
@@ -176,9 +175,7 @@ def crop_bounds_in_frame(
     return x0, y0, x1, y1
 
 
-def paste_back(
-    frame_bgr: Frame, crop_bgr: Frame, mask_crop: Mask, matrix_crop_to_frame: Affine
-) -> Frame:
+def paste_back(frame_bgr: Frame, crop_bgr: Frame, mask_crop: Mask, matrix_crop_to_frame: Affine) -> Frame:
     """A new frame with the crop alpha-composited in through the warped mask (float in [0, 1]).
 
     Only the box that the crop covers is warped and blended, so the cost follows the face, not the frame.

@@ -22,6 +22,8 @@ IRIS_POINTS = 5
 EYE_ROI_SCALE = 2.3
 """The eye crop is the eye-corner distance times this (MediaPipe's iris convention)."""
 DEFAULT_PRESENCE_THRESHOLD = 0.5
+MIN_EYE_WIDTH_PX = 0.5
+"""Below this eye-corner distance the iris model is skipped and the iris placed at the eye's centre."""
 
 RIGHT_EYE_CORNERS = (33, 133)
 """Subject's right eye: outer, inner corner (image left to right on a frontal face)."""
@@ -45,9 +47,20 @@ class MeshFit:
     landmarks_478: FloatArray
     presence: float
 
+    def __post_init__(self) -> None:
+        landmarks = np.asarray(self.landmarks_478, dtype=np.float32)
+        if landmarks.shape != (LANDMARK_POINTS, 3):
+            raise ValueError(f"landmarks_478 must have shape (478, 3), got {landmarks.shape}")
+        if not 0.0 <= self.presence <= 1.0:
+            raise ValueError(f"presence must be in [0, 1], got {self.presence}")
+        object.__setattr__(self, "landmarks_478", landmarks)
+
 
 class FaceMesh:
-    """Fits 478 landmarks (mesh + iris) inside a face roi. Models load when the object is built."""
+    """Fits 478 landmarks (mesh + iris) inside a face roi. Models load when the object is built.
+
+    One instance per thread: the interpreters inside are not safe to share between threads.
+    """
 
     def __init__(
         self,
@@ -87,7 +100,7 @@ class FaceMesh:
                 self._fit_iris(frame_bgr, mesh, LEFT_EYE_CORNERS, LEFT_EYE_CONTOUR, mirror=True),
             ]
         landmarks = np.concatenate([mesh, *irises]).astype(np.float32)
-        if landmarks.shape != (LANDMARK_POINTS, 3) or not np.all(np.isfinite(landmarks)):
+        if not np.all(np.isfinite(landmarks)):
             return None
         return MeshFit(landmarks, presence)
 
@@ -101,6 +114,8 @@ class FaceMesh:
     ) -> FloatArray:
         """The 5 iris points of one eye (centre first) in frame pixels; z is the eye contour's mean z."""
         assert self._iris is not None
+        if float(np.linalg.norm(mesh[corners[1], :2] - mesh[corners[0], :2])) < MIN_EYE_WIDTH_PX:
+            return _iris_from_contour(mesh, contour)  # a collapsed eye: nothing for the iris model to see
         eye_roi = roi_from_points(mesh[list(corners)], 0, 1, EYE_ROI_SCALE)
         matrix = crop_matrix(eye_roi, IRIS_INPUT_SIZE)
         if mirror:

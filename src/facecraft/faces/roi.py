@@ -88,9 +88,7 @@ def roi_from_landmarks(landmarks_478: FloatArray, scale: float = ROI_SCALE) -> F
 
     Rotation from the outer eye corners (33 -> 263), box from the mesh extent, enlarged 1.5x.
     """
-    return roi_from_points(
-        landmarks_478[:MESH_POINTS], RIGHT_EYE_OUTER_CORNER, LEFT_EYE_OUTER_CORNER, scale
-    )
+    return roi_from_points(landmarks_478[:MESH_POINTS], RIGHT_EYE_OUTER_CORNER, LEFT_EYE_OUTER_CORNER, scale)
 
 
 def crop_matrix(roi: FaceRoi, size: int) -> Affine:

@@ -77,7 +77,7 @@ class FaceSelector:
         if not faces or self._policy.kind == "all":
             return list(faces)
         if self._policy.kind == "reference":
-            return [f for f in faces if self.distance_to_reference(frame_bgr, f) < self._policy.max_distance]
+            return self._select_reference(frame_bgr, faces)
         return self._select_sticky(faces)
 
     def distance_to_reference(self, frame_bgr: Frame, face: Face) -> float:
@@ -95,6 +95,15 @@ class FaceSelector:
         if key is not None:
             self._distances[key] = (1, distance)
         return distance
+
+    def _select_reference(self, frame_bgr: Frame, faces: list[Face]) -> list[Face]:
+        """The one face closest to the reference, if it is close enough to be the same person.
+
+        dlib's descriptor puts some different people under 0.6 apart, so taking only the closest face
+        (not every face under the bound) keeps a look-alike in the same frame from being chosen too.
+        """
+        distance, best = min((self.distance_to_reference(frame_bgr, f), i) for i, f in enumerate(faces))
+        return [faces[best]] if distance < self._policy.max_distance else []
 
     def _select_sticky(self, faces: list[Face]) -> list[Face]:
         if self._chosen_track is not None:

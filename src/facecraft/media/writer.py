@@ -159,6 +159,7 @@ class FrameWriter:
         padded_w, padded_h = padded_size(width, height, self.codec)
         stream.width, stream.height = padded_w, padded_h
         stream.pix_fmt = _PIXEL_FORMAT
+        stream.thread_type = "AUTO"  # PyAV's default (slice) makes x264 use slower sliced threads
         stream.time_base = self.time_base
         stream.codec_context.time_base = self.time_base
         stream.codec_context.colorspace = _AVCOL_SPC_SMPTE170M
@@ -180,8 +181,13 @@ class FrameWriter:
         return pts
 
     def _to_yuv(self, frame_bgr: Frame) -> av.VideoFrame:
-        """BGR -> yuv420p with accurate rounding (the default swscale path darkens colours by ~3/255)."""
-        bgr = av.VideoFrame.from_ndarray(self._pad(frame_bgr), format="bgr24")
+        """BGR -> yuv420p, BT.601 limited range, accurately rounded (swscale's fast path darkens ~3/255)."""
+        padded = self._pad(frame_bgr)
+        height, width = padded.shape[:2]
+        if width % 2 == 0 and height % 2 == 0:  # OpenCV: same values (+-1), ten times faster
+            i420 = np.asarray(cv2.cvtColor(padded, cv2.COLOR_BGR2YUV_I420), dtype=np.uint8)
+            return av.VideoFrame.from_ndarray(i420, format=_PIXEL_FORMAT)
+        bgr = av.VideoFrame.from_ndarray(padded, format="bgr24")
         return self._reformatter.reformat(bgr, format=_PIXEL_FORMAT, interpolation=_SWS_FLAGS)
 
     def _pad(self, frame_bgr: Frame) -> Frame:

@@ -32,7 +32,7 @@ def _textured_frame(height: int = 360, width: int = 480) -> np.ndarray:
     blue = 128 + 100 * np.sin(xx / 23.0) * np.cos(yy / 31.0)
     green = 128 + 100 * np.cos((xx + yy) / 40.0)
     red = 128 + 100 * np.sin(yy / 17.0)
-    return np.clip(np.stack([blue, green, red], axis=-1), 0, 255).astype(np.uint8)
+    return np.asarray(np.clip(np.stack([blue, green, red], axis=-1), 0, 255), dtype=np.uint8)
 
 
 @pytest.mark.parametrize(

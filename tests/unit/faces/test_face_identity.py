@@ -4,9 +4,11 @@ Faces come from our own mesh; the first roi comes from dlib's HOG detector (vide
 the hand-drawn boxes that ship with the group photos, so these tests do not depend on our detector.
 """
 
+import functools
 import itertools
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -24,20 +26,25 @@ from facecraft.faces.mesh import FaceMesh
 from facecraft.faces.roi import roi_from_box, roi_from_landmarks
 from facecraft.types import FloatArray, Frame
 
+HOG_SIDE_PX = 400
 VIDEOS = ("d0.mp4", "d3.mp4", "d10.mp4", "d13.mp4", "d18.mp4", "d20.mp4", "s18.mp4", "s20.mp4", "s29.mp4")
 PHOTOS = ("d30.jpg", "d8.jpg")
 FRAMES_PER_VIDEO = 3
 
 KNOWN_CLOSE_VIDEO_PAIRS = frozenset(
     {
-        frozenset({"d0.mp4", "d13.mp4"}),
-        frozenset({"d0.mp4", "d20.mp4"}),
-        frozenset({"d13.mp4", "d20.mp4"}),
-        frozenset({"s18.mp4", "s29.mp4"}),
+        frozenset({"d0.mp4", "d13.mp4"}),  # 0.45 at the closest frames
+        frozenset({"d0.mp4", "d20.mp4"}),  # 0.54
+        frozenset({"d13.mp4", "d20.mp4"}),  # 0.55
+        frozenset({"s18.mp4", "s29.mp4"}),  # 0.53
+        frozenset({"d10.mp4", "s20.mp4"}),  # 0.59
+        frozenset({"d3.mp4", "s18.mp4"}),  # 0.61
+        frozenset({"d3.mp4", "s20.mp4"}),  # 0.61
     }
 )
-"""Different people whom dlib's model puts under 0.6 (0.43-0.56): three young East Asian men, and two
-young fair-haired women. A limit of the model (davisking/dlib#2816), not of our alignment."""
+"""Different people whom dlib's model puts under (or within 0.02 of) 0.6, measured over 6 frames per clip:
+three young East Asian men; young women with similar colouring. A limit of the model
+(davisking/dlib#2816), not of our alignment. ``test_everyone_is_nearest_to_themselves`` covers them."""
 
 Embeddings = dict[str, list[FloatArray]]
 
@@ -53,6 +60,12 @@ def _read_frame(path: Path, index: int) -> Frame:
     return np.ascontiguousarray(frame)
 
 
+def _imread(path: Path) -> Frame:
+    image = cv2.imread(str(path))
+    assert image is not None, f"cannot read {path}"
+    return np.asarray(image, dtype=np.uint8)
+
+
 def _frame_count(path: Path) -> int:
     capture = cv2.VideoCapture(str(path))
     try:
@@ -61,15 +74,22 @@ def _frame_count(path: Path) -> int:
         capture.release()
 
 
-def _hog_box(frame_bgr: Frame) -> np.ndarray:
-    """The largest HOG face box: a test-only stand-in for the detector."""
+@functools.cache
+def _hog_detector() -> Any:
     import dlib
 
-    rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
-    rects, _, _ = dlib.get_frontal_face_detector().run(rgb, 0, -0.5)  # faces here are over 80 px
+    return dlib.get_frontal_face_detector()
+
+
+def _hog_box(frame_bgr: Frame) -> np.ndarray:
+    """The most confident HOG face box: a test-only stand-in for the detector."""
+    scale = HOG_SIDE_PX / max(frame_bgr.shape[:2])  # the faces here stay over 80 px: HOG's minimum
+    small = cv2.resize(frame_bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
+    rects, scores, _ = _hog_detector().run(rgb, 0, -0.5)  # d8.jpg's grimace scores under 0
     assert len(rects) > 0, "HOG found no face"
-    r = max(rects, key=lambda rect: rect.area())
-    return np.array([r.left(), r.top(), r.right(), r.bottom()], dtype=np.float32)
+    r = rects[int(np.argmax(scores))]
+    return np.asarray(np.array([r.left(), r.top(), r.right(), r.bottom()]) / scale, dtype=np.float32)
 
 
 def _face_in(mesh: FaceMesh, frame_bgr: Frame, box_xyxy: np.ndarray) -> Face:
@@ -123,7 +143,7 @@ def people(media_dir: Path, mesh: FaceMesh, identity: DlibIdentity) -> Embedding
             frame = _read_frame(path, int(index))
             out[name].append(identity.embed(frame, _face_in(mesh, frame, _hog_box(frame))))
     for name in PHOTOS:
-        photo = cv2.imread(str(media_dir / "images" / name))
+        photo = _imread(media_dir / "images" / name)
         out[name] = [identity.embed(photo, _face_in(mesh, photo, _hog_box(photo)))]
     return out
 
@@ -161,17 +181,23 @@ def test_everyone_is_nearest_to_themselves(people: Embeddings) -> None:
     for name in VIDEOS:
         own = max(identity_distance(a, b) for a, b in itertools.combinations(people[name], 2))
         others = min(
-            identity_distance(a, b) for other in people if other != name for a in people[name] for b in people[other]
+            identity_distance(a, b)
+            for other in people
+            if other != name
+            for a in people[name]
+            for b in people[other]
         )
         assert own < others, (name, own, others)
 
 
 @pytest.mark.media
-def test_people_in_a_group_photo_are_different(media_dir: Path, mesh: FaceMesh, identity: DlibIdentity) -> None:
+def test_people_in_a_group_photo_are_different(
+    media_dir: Path, mesh: FaceMesh, identity: DlibIdentity
+) -> None:
     groups_dir = media_dir / "images" / "groups"
     distances: list[float] = []
     for file_name, boxes in sorted(_group_boxes(groups_dir).items()):
-        photo = cv2.imread(str(groups_dir / file_name))
+        photo = _imread(groups_dir / file_name)
         embeddings = [identity.embed(photo, _face_in(mesh, photo, box)) for box in boxes]
         distances += [identity_distance(a, b) for a, b in itertools.combinations(embeddings, 2)]
     assert len(distances) > 80
@@ -185,7 +211,7 @@ def test_people_in_a_group_photo_are_different(media_dir: Path, mesh: FaceMesh, 
 
 @pytest.mark.media
 def test_embedding_is_deterministic_128d(media_dir: Path, mesh: FaceMesh, identity: DlibIdentity) -> None:
-    photo = cv2.imread(str(media_dir / "images" / "d30.jpg"))
+    photo = _imread(media_dir / "images" / "d30.jpg")
     face = _face_in(mesh, photo, _hog_box(photo))
     first, second = identity.embed(photo, face), identity(photo, face)
     assert first.shape == (EMBEDDING_SIZE,) and first.dtype == np.float32
@@ -197,7 +223,7 @@ def test_embedding_is_deterministic_128d(media_dir: Path, mesh: FaceMesh, identi
 def test_embedding_ignores_what_lies_far_from_the_face(
     media_dir: Path, mesh: FaceMesh, identity: DlibIdentity
 ) -> None:
-    photo = cv2.imread(str(media_dir / "images" / "d30.jpg"))
+    photo = _imread(media_dir / "images" / "d30.jpg")
     face = _face_in(mesh, photo, _hog_box(photo))
     painted = photo.copy()
     painted[-60:] = (0, 0, 255)  # far below the face: outside dlib's chip

@@ -73,6 +73,14 @@ def test_reference_picks_faces_under_the_threshold_and_caches_per_track() -> Non
     assert calls == [0, 1]  # measured once per track, then cached
 
 
+def test_reference_takes_only_the_closest_of_several_look_alikes() -> None:
+    def embed(frame: np.ndarray, face: Face) -> np.ndarray:
+        return np.array([0.5 if face.track_id == 0 else 0.2, 0.0], dtype=np.float32)
+
+    selector = FaceSelector(SelectionPolicy("reference"), np.array([0.0, 0.0], dtype=np.float32), embed)
+    assert [f.track_id for f in selector.select(FRAME, [_face(100, 50, 0), _face(400, 50, 1)])] == [1]
+
+
 def test_reference_policy_requires_an_identity() -> None:
     with pytest.raises(SelectionError):
         FaceSelector(SelectionPolicy("reference"))
