@@ -61,8 +61,14 @@ class FakeDetector:
         for face in self.world.faces_in(frame_bgr):
             (cx, cy), s = face.center_xy, face.size_px
             keypoints = np.array(
-                [[cx - 0.2 * s, cy - 0.15 * s], [cx + 0.2 * s, cy - 0.15 * s], [cx, cy], [cx, cy + 0.2 * s],
-                 [cx - 0.45 * s, cy], [cx + 0.45 * s, cy]],
+                [
+                    [cx - 0.2 * s, cy - 0.15 * s],
+                    [cx + 0.2 * s, cy - 0.15 * s],
+                    [cx, cy],
+                    [cx, cy + 0.2 * s],
+                    [cx - 0.45 * s, cy],
+                    [cx + 0.45 * s, cy],
+                ],
                 dtype=np.float32,
             )
             box = np.array([cx - s / 2, cy - s / 2, cx + s / 2, cy + s / 2], dtype=np.float32)

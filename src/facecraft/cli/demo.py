@@ -44,7 +44,8 @@ def make_pan_clip(photo_bgr: Frame, out: Path, seconds: float = 3.0, fps: float 
         for i in range(frames):
             x = round((width - window_w) * (0.5 - 0.5 * np.cos(np.pi * i / max(frames - 1, 1))))
             window = np.ascontiguousarray(photo_bgr[:window_h, x : x + window_w])
-            writer.write(cv2.resize(window, (960, 540), interpolation=cv2.INTER_AREA), i / fps)
+            resized = np.asarray(cv2.resize(window, (960, 540), interpolation=cv2.INTER_AREA), dtype=np.uint8)
+            writer.write(resized, i / fps)
     return out
 
 

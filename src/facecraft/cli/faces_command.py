@@ -76,8 +76,13 @@ def run_faces(options: FacesOptions, console: Console) -> FacesResult:
     with ExitStack() as stack:
         progress = stack.enter_context(
             Progress(
-                TextColumn("faces"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[fps]}"),
-                TimeRemainingColumn(), console=console, disable=not options.show_progress or image,
+                TextColumn("faces"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[fps]}"),
+                TimeRemainingColumn(),
+                console=console,
+                disable=not options.show_progress or image,
             )
         )
         task = progress.add_task("faces", total=total or None, fps="")

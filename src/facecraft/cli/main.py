@@ -81,9 +81,12 @@ def faces(
     reference: Annotated[
         Path | None, typer.Option(help="Photo of a person: report each face's identity distance to them.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (frames, faces) instead of a table.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (frames, faces) instead of a table.")
+    ] = False,
     overlay: Annotated[
-        Path | None, typer.Option(help="Write boxes, track ids and the mesh over the input: OUT.png or OUT.mp4.")
+        Path | None,
+        typer.Option(help="Write boxes, track ids and the mesh over the input: OUT.png or OUT.mp4."),
     ] = None,
     detect_every: Annotated[int, typer.Option(min=1, help="Run the detector at least every N frames.")] = 10,
 ) -> None:
@@ -102,4 +105,3 @@ def faces(
 
 def run() -> None:  # pragma: no cover - console entry for `python -m facecraft`
     app()
-

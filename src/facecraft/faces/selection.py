@@ -42,7 +42,9 @@ class SelectionPolicy:
             return cls("largest")
         if name == "index":
             if not argument.isdigit():
-                raise SelectionError(f"'{text}': index needs a face number, for example index:0 ({SELECTION_HELP})")
+                raise SelectionError(
+                    f"'{text}': index needs a face number, for example index:0 ({SELECTION_HELP})"
+                )
             return cls("index", index=int(argument))
         if name == "reference":
             if not argument:

@@ -106,7 +106,9 @@ class FaceTracker:
         self.detector_runs += 1
         live = [t for t in self._tracks if t.missed == 0]
         for detection in sorted(self._analyzer.detector.detect(frame_bgr), key=lambda d: -d.score):
-            if any(_covers(t.bbox_xyxy, detection.bbox_xyxy) for t in live):
+            owner = next((t for t in live if _covers(t.bbox_xyxy, detection.bbox_xyxy)), None)
+            if owner is not None:
+                owner.score = detection.score  # refresh the confidence of a tracked face
                 continue
             face = self._analyzer.face_from_detection(frame_bgr, detection)
             if face is None or any(iou_xyxy(face.bbox_xyxy, t.bbox_xyxy) > DUPLICATE_IOU for t in live):

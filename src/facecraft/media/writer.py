@@ -59,8 +59,8 @@ _WEBM_CODECS: frozenset[VideoCodec] = frozenset({"vp9"})
 _PIXEL_FORMAT = "yuv420p"
 _TICKS_PER_SECOND = 90_000  # default time base is about 1/90000 s, a whole number of ticks per frame
 _SWS_FLAGS = Interpolation.BILINEAR | Interpolation.ACCURATE_RND
-_AVCOL_SPC_SMPTE170M = 6  # BT.601 matrix: what swscale uses to turn our BGR into YUV
-_AVCOL_RANGE_MPEG = 1  # limited ("TV") range
+_AVCOL_SPC_SMPTE170M = 6  # tag: BT.601 matrix, what _to_yuv converts with (OpenCV and swscale alike)
+_AVCOL_RANGE_MPEG = 1  # tag: limited ("TV") range
 
 
 class FrameWriter:

@@ -59,13 +59,14 @@ def iter_faces(
     make_tracker: Callable[[], FaceTracker],
     selector: FaceSelector | None = None,
 ) -> Iterator[FrameFaces]:
-    """Faces frame by frame: one frame for an image, every frame (streamed) for a video.
+    """Faces frame by frame: one frame for an image (ids 0, 1, ... left to right), every frame of a video.
 
     With a reference selector, each face carries its identity distance to the reference.
     """
     if is_image_path(path):
         image_bgr = read_image(path)
-        yield _frame_faces(0, 0.0, image_bgr, analyzer.analyze(image_bgr), selector)
+        faces = [face.with_track(i) for i, face in enumerate(analyzer.analyze(image_bgr))]
+        yield _frame_faces(0, 0.0, image_bgr, faces, selector)
         return
     tracker = make_tracker()
     with FrameReader(path) as reader:
@@ -84,7 +85,4 @@ def _frame_faces(
 
 
 def reference_selector(identity: DlibIdentity, reference: FloatArray) -> FaceSelector:
-    return FaceSelector(
-        SelectionPolicy("reference"), reference_embedding=reference, embed=identity.embed
-    )
-
+    return FaceSelector(SelectionPolicy("reference"), reference_embedding=reference, embed=identity.embed)

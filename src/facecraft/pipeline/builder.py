@@ -16,7 +16,9 @@ class AnalysisConfig:
 
 
 def build_analyzer(config: AnalysisConfig = AnalysisConfig()) -> FaceAnalyzer:
-    return FaceAnalyzer(BlazeFaceDetector(num_threads=config.num_threads), FaceMesh(num_threads=config.num_threads))
+    return FaceAnalyzer(
+        BlazeFaceDetector(num_threads=config.num_threads), FaceMesh(num_threads=config.num_threads)
+    )
 
 
 def build_tracker(analyzer: FaceAnalyzer, config: AnalysisConfig = AnalysisConfig()) -> FaceTracker:

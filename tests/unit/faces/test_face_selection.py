@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from face_fakes import landmarks_at
 
+from face_fakes import landmarks_at
 from facecraft.errors import SelectionError
 from facecraft.faces.face import Face, bbox_from_landmarks
 from facecraft.faces.selection import FaceSelector, SelectionPolicy
@@ -35,7 +35,7 @@ def test_parse(text: str, expected: SelectionPolicy) -> None:
 
 @pytest.mark.parametrize("text", ["", "biggest", "index:", "index:x", "index:-1", "reference:", "all:3"])
 def test_parse_rejects_with_a_helpful_message(text: str) -> None:
-    with pytest.raises(SelectionError, match="index|reference|choose"):
+    with pytest.raises(SelectionError, match=r"index|reference|choose"):
         SelectionPolicy.parse(text)
 
 

@@ -2,18 +2,24 @@
 
 import numpy as np
 import pytest
-from face_fakes import FakeDetector, FakeMesh, World, WorldFace
 
+from face_fakes import FakeDetector, FakeMesh, World, WorldFace
 from facecraft.faces.analyzer import FaceAnalyzer
 from facecraft.faces.tracker import FaceTracker, TrackerSettings
 
 
-def _track(world: World, settings: TrackerSettings = TrackerSettings()) -> list[list[tuple[int | None, float]]]:
-    tracker = FaceTracker(FaceAnalyzer(FakeDetector(world), FakeMesh(world)), settings)
-    out = []
+def _id(track_id: int | None) -> int:
+    assert track_id is not None, "a tracked face always has an id"
+    return track_id
+
+
+def _track(world: World, settings: TrackerSettings | None = None) -> list[list[tuple[int, float]]]:
+    """Per frame: (track id, box centre x) of each face, left to right."""
+    tracker = FaceTracker(FaceAnalyzer(FakeDetector(world), FakeMesh(world)), settings or TrackerSettings())
+    out: list[list[tuple[int, float]]] = []
     for i in range(len(world.frames)):
         faces = tracker.update(world.frame(i), i / 30)
-        out.append([(f.track_id, float((f.bbox_xyxy[0] + f.bbox_xyxy[2]) / 2)) for f in faces])
+        out.append([(_id(f.track_id), float((f.bbox_xyxy[0] + f.bbox_xyxy[2]) / 2)) for f in faces])
     return out
 
 

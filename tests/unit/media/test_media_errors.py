@@ -101,4 +101,3 @@ def test_writer_with_missing_audio_source_leaves_nothing(tmp_path: Path) -> None
 def test_writer_into_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(MediaNotFoundError), FrameWriter(tmp_path / "no" / "out.mp4", fps=30):
         pass
-

@@ -139,7 +139,9 @@ def test_bad_image_input_gets_typed_errors(tmp_path: Path) -> None:
 def _png_header_only(width: int, height: int) -> bytes:
     """A valid PNG header claiming ``width`` x ``height``, with almost no pixel data behind it."""
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    chunks = _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", zlib.compress(b"\0")) + _png_chunk(b"IEND", b"")
+    chunks = (
+        _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", zlib.compress(b"\0")) + _png_chunk(b"IEND", b"")
+    )
     return b"\x89PNG\r\n\x1a\n" + chunks
 
 

@@ -194,8 +194,9 @@ def test_aac_audio_into_webm_is_refused_before_writing(make_video: MakeVideo, tm
     source = make_video("source.mp4", frames=5, audio=True)
     out = tmp_path / "out.webm"
 
-    with pytest.raises(UnsupportedFormatError, match="aac"), FrameWriter(
-        out, fps=30, codec="vp9", audio_from=source
+    with (
+        pytest.raises(UnsupportedFormatError, match="aac"),
+        FrameWriter(out, fps=30, codec="vp9", audio_from=source),
     ):
         pass
 
@@ -205,8 +206,9 @@ def test_aac_audio_into_webm_is_refused_before_writing(make_video: MakeVideo, tm
 def test_missing_encoder_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(av, "codecs_available", {"libx264"})
 
-    with pytest.raises(UnsupportedFormatError, match="no libx265 encoder"), FrameWriter(
-        tmp_path / "out.mp4", fps=30, codec="h265"
+    with (
+        pytest.raises(UnsupportedFormatError, match="no libx265 encoder"),
+        FrameWriter(tmp_path / "out.mp4", fps=30, codec="h265"),
     ):
         pass
 
