@@ -14,8 +14,8 @@ from facecraft.media.reader import FrameReader, VideoFrame
 MakeVideo = Callable[..., Path]
 
 
-def _read_all(path: Path, **window: float) -> list[VideoFrame]:
-    with FrameReader(path, **window) as reader:
+def _read_all(path: Path, start_s: float | None = None, end_s: float | None = None) -> list[VideoFrame]:
+    with FrameReader(path, start_s, end_s) as reader:
         return list(reader)
 
 
