@@ -57,10 +57,9 @@ def test_faces_on_a_directory_is_refused(tmp_path: Path) -> None:
 def test_faces_json_on_a_group_photo_has_exactly_the_documented_keys(media_dir: Path, tmp_path: Path) -> None:
     photo = media_dir / "images" / "groups" / "2008_007676.jpg"
     overlay = tmp_path / "overlay.png"
-    result = runner.invoke(
-        app,
-        ["faces", str(photo), "--json", "--reference", str(media_dir / "images" / "d30.jpg"), "--overlay", str(overlay)],
-    )
+    reference = media_dir / "images" / "d30.jpg"
+    arguments = ["faces", str(photo), "--json", "--reference", str(reference), "--overlay", str(overlay)]
+    result = runner.invoke(app, arguments)
     assert result.exit_code == 0, result.output
     (frame,) = json.loads(result.stdout)["frames"]
     assert set(frame) == {"index", "time_s", "faces"}
