@@ -18,7 +18,7 @@ from facecraft.media.image import read_image
 from facecraft.media.writer import FrameWriter
 from facecraft.types import Frame
 
-MEDIA_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "media"
+DEFAULT_MEDIA_DIR = Path("..") / "shared" / "media"
 
 
 def packaged_group_photo() -> Path:
@@ -49,10 +49,10 @@ def make_pan_clip(photo_bgr: Frame, out: Path, seconds: float = 3.0, fps: float 
     return out
 
 
-def sample_inputs(out_dir: Path) -> tuple[Path, Path]:
+def sample_inputs(media_dir: Path, out_dir: Path) -> tuple[Path, Path]:
     """(group photo, video) to run on."""
-    if (MEDIA_DIR / "videos").is_dir():
-        return MEDIA_DIR / "images" / "groups" / "2008_002506.jpg", MEDIA_DIR / "videos" / "d18.mp4"
+    if (media_dir / "videos").is_dir():
+        return media_dir / "images" / "groups" / "2008_002506.jpg", media_dir / "videos" / "d18.mp4"
     photo = packaged_group_photo()
     return photo, make_pan_clip(read_image(photo), out_dir / "pan_clip.mp4")
 
@@ -60,12 +60,13 @@ def sample_inputs(out_dir: Path) -> tuple[Path, Path]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("demo-output"))
+    parser.add_argument("--media", type=Path, default=DEFAULT_MEDIA_DIR, help="real footage folder, if present")
     args = parser.parse_args()
     console = Console()
     out_dir: Path = args.out
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        photo, video = sample_inputs(out_dir)
+        photo, video = sample_inputs(args.media, out_dir)
         for source, overlay in ((photo, out_dir / "faces_photo.png"), (video, out_dir / "faces_video.mp4")):
             console.print(f"[bold]facecraft faces[/] {source} --overlay {overlay}")
             result = run_faces(FacesOptions(source, None, overlay, 10, show_progress=True), console)

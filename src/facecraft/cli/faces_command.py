@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from facecraft.cli.progress import frame_progress
 from facecraft.faces.draw import draw_faces
 from facecraft.media.image import write_image
 from facecraft.media.probe import is_image_path, probe
@@ -46,11 +46,15 @@ class FacesResult:
         table = Table(title=f"{self.frames} frame(s), {len(self.tracks)} face track(s)")
         for column in ("face", "frames seen", "mean score", "identity distance"):
             table.add_column(column)
-        for key, scores in self.tracks.items():
+        for key, scores in sorted(self.tracks.items(), key=lambda item: _track_order(item[0])):
             distances = self.distances.get(key)
             shown = f"{sum(distances) / len(distances):.3f}" if distances else "-"
             table.add_row(key, str(len(scores)), f"{sum(scores) / len(scores):.3f}", shown)
         return table
+
+
+def _track_order(key: str) -> tuple[int, str]:
+    return (int(key), "") if key.isdigit() else (1 << 30, key)
 
 
 def _overlay_labels(item: FrameFaces) -> list[str]:
@@ -75,17 +79,9 @@ def run_faces(options: FacesOptions, console: Console) -> FacesResult:
     stream = iter_faces(options.path, analyzer, lambda: build_tracker(analyzer, config), selector)
     with ExitStack() as stack:
         progress = stack.enter_context(
-            Progress(
-                TextColumn("faces"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[fps]}"),
-                TimeRemainingColumn(),
-                console=console,
-                disable=not options.show_progress or image,
-            )
+            frame_progress(console, "faces", disable=not options.show_progress or image)
         )
-        task = progress.add_task("faces", total=total or None, fps="")
+        task = progress.add_task("faces", total=total or None)
         writer = None
         if options.overlay is not None and not image:
             writer = stack.enter_context(
