@@ -60,7 +60,7 @@ def sample_inputs(media_dir: Path, out_dir: Path) -> tuple[Path, Path]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("demo-output"))
-    parser.add_argument("--media", type=Path, default=DEFAULT_MEDIA_DIR, help="real footage folder, if present")
+    parser.add_argument("--media", type=Path, default=DEFAULT_MEDIA_DIR, help="real footage, if present")
     args = parser.parse_args()
     console = Console()
     out_dir: Path = args.out
