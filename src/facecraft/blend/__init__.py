@@ -1,0 +1,1 @@
+"""Blending a rendered face into the frame: masks from the mesh, colour transfer, blending."""

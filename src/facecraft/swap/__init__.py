@@ -1,0 +1,1 @@
+"""Swappers: put a source person's face onto target faces. ``mesh`` needs no training."""

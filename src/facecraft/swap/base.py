@@ -1,0 +1,72 @@
+"""The swapper contract: a source identity goes in once, then each target face gives a SwapResult."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from facecraft.faces.face import Face
+from facecraft.registry import Registry
+from facecraft.types import Affine, FloatArray, Frame, Mask
+
+
+@dataclass(frozen=True, slots=True)
+class SourceIdentity:
+    """The person to swap in: their photo, the chosen face in it, and what the user should be told.
+
+    notes: plain sentences for the user (for example "2 faces in the source photo; using the largest").
+    """
+
+    image_bgr: Frame
+    face: Face
+    path: Path | None = None
+    embedding: FloatArray | None = field(default=None, compare=False)
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SwapResult:
+    """A swapped face rendered in a crop of the frame.
+
+    crop_bgr: the rendered face (H x W x 3, uint8), in crop pixels.
+    coverage: float32 H x W in [0, 1], where crop_bgr holds rendered face texture (0 where nothing was
+        drawn, for example culled back-facing triangles). The compositor intersects it with its own masks.
+    matrix_crop_to_frame: 2 x 3 affine from crop pixels to frame pixels.
+    target_landmarks_crop: the target's 478 landmarks (x, y, z) in crop pixels, as the masks need them.
+    """
+
+    crop_bgr: Frame
+    coverage: Mask
+    matrix_crop_to_frame: Affine
+    target_landmarks_crop: FloatArray
+
+    def __post_init__(self) -> None:
+        if self.crop_bgr.ndim != 3 or self.crop_bgr.shape[2] != 3 or self.crop_bgr.dtype != np.uint8:
+            shape, dtype = self.crop_bgr.shape, self.crop_bgr.dtype
+            raise ValueError(f"crop_bgr must be H x W x 3 uint8, got {shape} {dtype}")
+        if self.coverage.shape != self.crop_bgr.shape[:2]:
+            raise ValueError(f"coverage must be {self.crop_bgr.shape[:2]}, got {self.coverage.shape}")
+        if self.matrix_crop_to_frame.shape != (2, 3):
+            raise ValueError(f"matrix_crop_to_frame must be 2 x 3, got {self.matrix_crop_to_frame.shape}")
+
+
+class Swapper(Protocol):
+    """One backend. ``prepare`` once per source; ``swap`` per target face per frame."""
+
+    def prepare(self, source: SourceIdentity) -> None: ...
+
+    def swap(self, frame_bgr: Frame, target: Face) -> SwapResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SwapperConfig:
+    """Options every swapper factory receives; backends ignore what they do not use."""
+
+    num_threads: int = 1
+    model_dir: Path | None = None
+
+
+SwapperFactory = Callable[[SwapperConfig], Swapper]
+SWAPPERS: Registry[SwapperFactory] = Registry("swapper")
