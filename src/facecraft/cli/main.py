@@ -15,7 +15,10 @@ from rich.console import Console
 from rich.table import Table
 
 from facecraft import __version__
+from facecraft.blend.compositor import BlendMode, ColorMode
 from facecraft.errors import FacecraftError
+from facecraft.faces.selection import SELECTION_HELP
+from facecraft.media.writer import Preset, VideoCodec
 
 app = typer.Typer(
     name="facecraft",
@@ -101,6 +104,45 @@ def faces(
         _out.print(result.summary_table())
     if overlay is not None:
         _err.print(f"overlay written to [bold]{overlay}[/]")
+
+
+@app.command()
+def swap(
+    source: Annotated[Path, typer.Argument(help="Photo of the person to swap in.")],
+    target: Annotated[Path, typer.Argument(help="Video or image whose faces are replaced.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the result (.mp4, .mov, .mkv, .webm, .jpg, .png).")],
+    faces: Annotated[str, typer.Option(help=f"Which faces to swap: {SELECTION_HELP}.")] = "all",
+    swapper: Annotated[str, typer.Option(help="Swap backend (see --help of the backend list).")] = "mesh",
+    blend: Annotated[BlendMode, typer.Option(help="How the face is blended in.")] = "multiband",
+    color: Annotated[ColorMode, typer.Option(help="Colour transfer onto the target's skin and light.")] = "shading",
+    crf: Annotated[int, typer.Option(min=0, max=63, help="Quality of the video encode (lower is better).")] = 18,
+    preset: Annotated[Preset, typer.Option(help="Encoder speed preset.")] = "medium",
+    codec: Annotated[VideoCodec, typer.Option(help="Video codec of the output.")] = "h264",
+    start: Annotated[float | None, typer.Option(min=0, help="Start at this time in the target (seconds).")] = None,
+    end: Annotated[float | None, typer.Option(min=0, help="Stop at this time in the target (seconds).")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write a JSON report of the run here.")] = None,
+) -> None:
+    """Swap the face in SOURCE into TARGET. The output is marked as synthetic."""
+    from facecraft.blend.compositor import CompositeSettings
+    from facecraft.cli.swap_command import make_command, run_swap_command
+    from facecraft.pipeline.swap import EncodeOptions
+
+    def go() -> None:
+        command = make_command(
+            source, target, output, faces=faces, swapper=swapper,
+            composite=CompositeSettings(blend=blend, color=color),
+            encode=EncodeOptions(codec=codec, crf=crf, preset=preset),
+            start_s=start, end_s=end, report_path=report,
+        )
+        result = run_swap_command(command, _err)
+        for note in result.notes:
+            _err.print(f"[yellow]note:[/] {note}", highlight=False)
+        _err.print(
+            f"wrote [bold]{result.output}[/]: {result.frames} frame(s), {result.faces_swapped} face(s) swapped, "
+            f"{result.fps:.1f} fps"
+        )
+
+    _run(go)
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m facecraft`

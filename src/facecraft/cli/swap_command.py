@@ -1,0 +1,53 @@
+"""``facecraft swap``: options in, a progress bar while it runs, a short summary out."""
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from facecraft.blend.compositor import CompositeSettings
+from facecraft.cli.progress import frame_progress
+from facecraft.faces.selection import SelectionPolicy
+from facecraft.pipeline.swap import EncodeOptions, SwapReport, SwapRequest, run_swap
+from facecraft.pipeline.swap_builder import SwapConfig, build_swap
+
+
+@dataclass(frozen=True, slots=True)
+class SwapCommand:
+    config: SwapConfig
+    request: SwapRequest
+    report_path: Path | None = None
+
+
+def make_command(
+    source: Path,
+    target: Path,
+    output: Path,
+    *,
+    faces: str,
+    swapper: str,
+    composite: CompositeSettings,
+    encode: EncodeOptions,
+    start_s: float | None,
+    end_s: float | None,
+    report_path: Path | None,
+) -> SwapCommand:
+    config = SwapConfig(source=source, faces=SelectionPolicy.parse(faces), swapper=swapper, composite=composite)
+    request = SwapRequest(target=target, output=output, start_s=start_s, end_s=end_s, encode=encode)
+    return SwapCommand(config, request, report_path)
+
+
+def run_swap_command(command: SwapCommand, console: Console, cancel: threading.Event | None = None) -> SwapReport:
+    components = build_swap(command.config)
+    with frame_progress(console, "swap") as progress:
+        task = progress.add_task("swap", total=None)
+
+        def on_progress(done: int, expected: int | None) -> None:
+            progress.update(task, completed=done, total=expected)
+
+        report = run_swap(command.request, components, on_progress, cancel)
+    if command.report_path is not None:
+        command.report_path.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+    return report

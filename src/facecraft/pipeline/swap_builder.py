@@ -1,0 +1,71 @@
+"""Builds the swap runner's components from a ``SwapConfig``: the swap half of the builder."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from facecraft.blend.compositor import CompositeSettings, Compositor
+from facecraft.errors import NoFaceError
+from facecraft.faces.analyzer import FaceAnalyzer
+from facecraft.faces.selection import FaceSelector, SelectionPolicy
+from facecraft.pipeline.analyze import embed_reference
+from facecraft.pipeline.builder import AnalysisConfig, build_analyzer, build_identity, build_tracker
+from facecraft.pipeline.stages import FrameStage, OutputStep
+from facecraft.pipeline.swap import FrameObserver, SwapComponents
+from facecraft.swap import mesh as _mesh_backend
+from facecraft.swap.base import SWAPPERS, SwapperConfig
+from facecraft.swap.source import load_source
+
+REGISTERED_BACKENDS = (_mesh_backend,)
+"""Backend modules imported for their registration (explicit, no file scanning)."""
+
+SelectorFactory = Callable[[], FaceSelector]
+
+
+@dataclass(frozen=True, slots=True)
+class SwapConfig:
+    """What a user chooses for a swap (the CLI, the web form and the API all fill this)."""
+
+    source: Path
+    faces: SelectionPolicy = field(default_factory=lambda: SelectionPolicy("all"))
+    swapper: str = "mesh"
+    model_dir: Path | None = None
+    composite: CompositeSettings = field(default_factory=CompositeSettings)
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+
+
+def swapper_names() -> tuple[str, ...]:
+    return SWAPPERS.names()
+
+
+def build_selector_factory(policy: SelectionPolicy, analyzer: FaceAnalyzer) -> SelectorFactory:
+    if policy.kind != "reference":
+        return lambda: FaceSelector(policy)
+    if policy.reference_path is None:
+        raise NoFaceError("the reference policy (no photo was named)")
+    identity = build_identity()
+    reference = embed_reference(identity, analyzer, policy.reference_path)
+    return lambda: FaceSelector(policy, reference_embedding=reference, embed=identity.embed)
+
+
+def build_swap(
+    config: SwapConfig,
+    stages: tuple[FrameStage, ...] = (),
+    output_steps: tuple[OutputStep, ...] = (),
+    observers: tuple[FrameObserver, ...] = (),
+) -> SwapComponents:
+    """Load the models and the source once; the components then serve any number of targets."""
+    factory = SWAPPERS.get(config.swapper)  # unknown names fail before any model loads
+    analyzer = build_analyzer(config.analysis)
+    swapper = factory(SwapperConfig(num_threads=config.analysis.num_threads, model_dir=config.model_dir))
+    return SwapComponents(
+        analyzer=analyzer,
+        make_tracker=lambda: build_tracker(analyzer, config.analysis),
+        make_selector=build_selector_factory(config.faces, analyzer),
+        source=load_source(config.source, analyzer),
+        swapper=swapper,
+        compositor=Compositor(config.composite),
+        stages=stages,
+        output_steps=output_steps,
+        observers=observers,
+    )

@@ -1,0 +1,148 @@
+"""The swap runner with a stand-in swapper: frames, timestamps, audio, atomic output, notes, cancel."""
+
+import threading
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from facecraft.faces.face import Face
+from facecraft.faces.selection import FaceSelector, SelectionPolicy
+from facecraft.media.image import read_image, write_image
+from facecraft.media.probe import probe
+from facecraft.media.reader import FrameReader
+from facecraft.media.writer import FrameWriter
+from facecraft.pipeline.builder import build_analyzer, build_tracker
+from facecraft.pipeline.swap import CancelledError, SwapComponents, SwapRequest, run_swap
+from facecraft.swap.base import SourceIdentity, SwapResult
+from facecraft.types import Frame
+
+MAGENTA = np.array([255, 0, 255], dtype=np.uint8)
+
+
+class PaintSwapper:
+    """Paints the face box magenta: easy to see in the output, no models."""
+
+    prepared = 0
+
+    def prepare(self, source: SourceIdentity) -> None:
+        self.prepared += 1
+
+    def swap(self, frame_bgr: Frame, target: Face) -> SwapResult:
+        x0, y0, x1, y1 = (int(v) for v in target.bbox_xyxy)
+        h, w = y1 - y0, x1 - x0
+        matrix = np.array([[1, 0, x0], [0, 1, y0]], dtype=np.float32)
+        landmarks = target.landmarks_478.copy()
+        landmarks[:, 0] -= x0
+        landmarks[:, 1] -= y0
+        crop = np.broadcast_to(MAGENTA, (h, w, 3)).copy()
+        return SwapResult(crop, np.ones((h, w), dtype=np.float32), matrix, landmarks)
+
+
+class PasteCompositor:
+    def composite(self, frame_bgr: Frame, target: Face, result: SwapResult) -> Frame:
+        out = frame_bgr.copy()
+        x0, y0 = (int(v) for v in result.matrix_crop_to_frame[:, 2])
+        h, w = result.crop_bgr.shape[:2]
+        region = out[y0 : y0 + h, x0 : x0 + w]
+        region[:] = result.crop_bgr[: region.shape[0], : region.shape[1]]
+        return out
+
+
+class CountingStage:
+    def __init__(self) -> None:
+        self.indices: list[int] = []
+
+    def process(self, frame_bgr: Frame, index: int, time_s: float) -> Frame:
+        self.indices.append(index)
+        return frame_bgr
+
+
+def _components(stage: CountingStage | None = None) -> SwapComponents:
+    analyzer = build_analyzer()
+    blank = np.zeros((8, 8, 3), dtype=np.uint8)
+    landmarks = np.zeros((478, 3), dtype=np.float32)
+    landmarks[:, :2] = np.random.default_rng(0).uniform(1, 7, (478, 2))
+    source_face = Face(np.array([1, 1, 7, 7], dtype=np.float32), 1.0, landmarks)
+    return SwapComponents(
+        analyzer=analyzer,
+        make_tracker=lambda: build_tracker(analyzer),
+        make_selector=lambda: FaceSelector(SelectionPolicy("all")),
+        source=SourceIdentity(blank, source_face, notes=("source note",)),
+        swapper=PaintSwapper(),
+        compositor=PasteCompositor(),
+        stages=(stage,) if stage else (),
+    )
+
+
+def _faceless_video(path: Path, frames: int = 12) -> Path:
+    with FrameWriter(path, fps=12) as writer:
+        for i in range(frames):
+            writer.write(np.full((64, 96, 3), 10 * i, dtype=np.uint8), i / 12)
+    return path
+
+
+def test_video_without_faces_is_written_unchanged_with_a_note(tmp_path: Path) -> None:
+    target = _faceless_video(tmp_path / "plain.mp4")
+    stage = CountingStage()
+    report = run_swap(SwapRequest(target, tmp_path / "out.mp4"), _components(stage))
+    assert report.frames == 12 and report.faces_swapped == 0
+    assert stage.indices == list(range(12))  # the marking stage sees every frame
+    assert any("no face to swap" in note for note in report.notes)
+    assert "source note" in report.notes
+    assert probe(tmp_path / "out.mp4").frame_count == 12
+
+
+def test_cancel_leaves_no_output(tmp_path: Path) -> None:
+    target = _faceless_video(tmp_path / "plain.mp4")
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(CancelledError):
+        run_swap(SwapRequest(target, tmp_path / "out.mp4"), _components(), cancel=cancel)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.mp4"]
+
+
+def test_real_video_keeps_frames_timestamps_and_audio(media_dir: Path, tmp_path: Path) -> None:
+    target = media_dir / "videos" / "d18.mp4"
+    output = tmp_path / "out.mp4"
+    progress: list[tuple[int, int | None]] = []
+    report = run_swap(SwapRequest(target, output), _components(), lambda d, t: progress.append((d, t)))
+    assert report.frames == 216 and report.frames_with_target == 216 and report.faces_swapped == 216
+    assert progress[-1] == (216, 216)
+    with FrameReader(target) as source_frames, FrameReader(output) as output_frames:
+        pairs = list(zip(source_frames, output_frames, strict=True))
+    assert all(abs(a.time_s - b.time_s) < 1e-3 for a, b in pairs)
+    middle = pairs[100][1].image_bgr
+    assert np.count_nonzero(np.all(np.abs(middle.astype(int) - MAGENTA) < 40, axis=2)) > 2000
+    assert _audio_packets(target) == _audio_packets(output)
+
+
+def test_trimmed_window(media_dir: Path, tmp_path: Path) -> None:
+    target = media_dir / "videos" / "d18.mp4"
+    report = run_swap(SwapRequest(target, tmp_path / "cut.mp4", start_s=2.0, end_s=3.0), _components())
+    assert report.frames == 30
+    info = probe(tmp_path / "cut.mp4")
+    assert info.frame_count == 30 and abs(info.duration_s - 1.0) < 0.1 and info.has_audio
+
+
+def test_image_target(media_dir: Path, tmp_path: Path) -> None:
+    target = media_dir / "images" / "groups" / "2008_002506.jpg"
+    report = run_swap(SwapRequest(target, tmp_path / "out.png"), _components())
+    assert report.frames == 1 and report.faces_swapped == 3
+    assert read_image(tmp_path / "out.png").shape == read_image(target).shape
+
+
+def test_tiny_faces_are_skipped_and_reported(media_dir: Path, tmp_path: Path) -> None:
+    image = read_image(media_dir / "images" / "groups" / "2008_002506.jpg")
+    target = write_image(tmp_path / "group.png", image)
+    request = SwapRequest(target, tmp_path / "out.png", min_face_px=10_000)
+    report = run_swap(request, _components())
+    assert report.faces_swapped == 0 and report.tiny_faces_skipped == 3
+    assert any("3 face(s) smaller" in note for note in report.notes)
+
+
+def _audio_packets(path: Path) -> list[bytes]:
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        return [bytes(p) for p in container.demux(stream) if p.size]
