@@ -1,4 +1,4 @@
-"""``make demo``: run the main job on sample inputs and say where the results are.
+"""``make demo``: swap a sample photo onto a sample video and say where the result is.
 
 Inputs: real footage from ``../shared/media`` when that folder sits beside the project; otherwise the
 group photo that ships inside the insightface wheel, and a short clip made by panning across it.
@@ -12,10 +12,12 @@ import cv2
 import numpy as np
 from rich.console import Console
 
-from facecraft.cli.faces_command import FacesOptions, run_faces
+from facecraft.blend.compositor import CompositeSettings
+from facecraft.cli.swap_command import make_command, run_swap_command
 from facecraft.errors import FacecraftError
-from facecraft.media.image import read_image
+from facecraft.media.image import read_image, write_image
 from facecraft.media.writer import FrameWriter
+from facecraft.pipeline.swap import EncodeOptions
 from facecraft.types import Frame
 
 DEFAULT_MEDIA_DIR = Path("..") / "shared" / "media"
@@ -50,11 +52,13 @@ def make_pan_clip(photo_bgr: Frame, out: Path, seconds: float = 3.0, fps: float 
 
 
 def sample_inputs(media_dir: Path, out_dir: Path) -> tuple[Path, Path]:
-    """(group photo, video) to run on."""
+    """(source photo, target video) to run on."""
     if (media_dir / "videos").is_dir():
-        return media_dir / "images" / "groups" / "2008_002506.jpg", media_dir / "videos" / "d18.mp4"
-    photo = packaged_group_photo()
-    return photo, make_pan_clip(read_image(photo), out_dir / "pan_clip.mp4")
+        return media_dir / "images" / "d30.jpg", media_dir / "videos" / "d18.mp4"
+    group = read_image(packaged_group_photo())
+    height, width = group.shape[:2]
+    source = write_image(out_dir / "source_face.png", np.ascontiguousarray(group[:, : width // 3]))
+    return source, make_pan_clip(group[:, width // 3 :], out_dir / "pan_clip.mp4")
 
 
 def main() -> int:
@@ -65,16 +69,24 @@ def main() -> int:
     console = Console()
     out_dir: Path = args.out
     out_dir.mkdir(parents=True, exist_ok=True)
+    output = out_dir / "swapped.mp4"
     try:
-        photo, video = sample_inputs(args.media, out_dir)
-        for source, overlay in ((photo, out_dir / "faces_photo.png"), (video, out_dir / "faces_video.mp4")):
-            console.print(f"[bold]facecraft faces[/] {source} --overlay {overlay}")
-            result = run_faces(FacesOptions(source, None, overlay, 10, show_progress=True), console)
-            console.print(result.summary_table())
+        source, target = sample_inputs(args.media, out_dir)
+        console.print(f"[bold]facecraft swap[/] {source} {target} -o {output}")
+        command = make_command(
+            source, target, output, faces="largest", swapper="mesh", composite=CompositeSettings(),
+            encode=EncodeOptions(), start_s=None, end_s=None, report_path=out_dir / "swap_report.json",
+        )
+        report = run_swap_command(command, console)
     except FacecraftError as error:
         console.print(f"[bold red]error:[/] {error}")
         return 2
-    console.print(f"\nResults in [bold]{out_dir.resolve()}[/]: faces_photo.png, faces_video.mp4")
+    for note in report.notes:
+        console.print(f"[yellow]note:[/] {note}")
+    console.print(
+        f"\nSwapped {report.faces_swapped} face(s) in {report.frames} frame(s) at {report.fps:.1f} fps."
+        f"\nResult: [bold]{output.resolve()}[/] (report: {out_dir.resolve() / 'swap_report.json'})"
+    )
     return 0
 
 
