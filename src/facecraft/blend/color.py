@@ -1,0 +1,330 @@
+"""Colour transfer from the target onto the rendered face: tone, lighting and fine detail.
+
+Three layers, each optional:
+
+- tone: mean and standard deviation per LAB channel over the skin (no eyes, brows, lips, mouth) of the
+  rendered face are mapped onto the target's (Reinhard-style transfer). Statistics are taken every few
+  frames per track and smoothed exponentially, so the tone never jumps from one frame to the next.
+- shading: the ratio of heavily blurred target and rendered lightness over the skin (a normalised
+  convolution, so eyes and mouth are filled in from the skin around them) multiplies the rendered
+  lightness: the target's light falls on the source's texture.
+- detail: a high-pass of the target's lightness over the skin is added to the rendered face, so an
+  upscaled source carries the target's pores and camera grain instead of looking plastic.
+
+Work is done in OpenCV's 8-bit LAB (L, a, b scaled to 0..255), with per-channel lookup tables for the tone
+and low-resolution images for the statistics and the shading, which keeps a 300-pixel face near a
+millisecond.
+"""
+
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from facecraft.types import FloatArray, Frame, Mask
+
+ColorMode = Literal["lab", "shading", "none"]
+"""``lab``: tone from LAB statistics over the skin; ``shading``: that plus the target's low-frequency
+lighting; ``none``: the rendered colours as they are (fine detail is still carried if asked)."""
+COLOR_MODES: tuple[str, ...] = get_args(ColorMode)
+
+_STD_RATIO_LIMITS = (0.4, 2.5)
+"""A channel's contrast is never scaled beyond these factors (a near-flat patch would explode it)."""
+_GAIN_LIMITS = (0.4, 2.5)
+"""Shading gains are clipped here (a dark hole in the rendered face must not become a bright spot)."""
+_MIN_WEIGHT = 1e-3
+
+
+@dataclass(frozen=True, slots=True)
+class ColorStats:
+    """Per-channel mean and standard deviation (3 channels, in the image's units)."""
+
+    mean: FloatArray
+    std: FloatArray
+
+    def __post_init__(self) -> None:
+        mean = np.asarray(self.mean, dtype=np.float32).reshape(-1)
+        std = np.asarray(self.std, dtype=np.float32).reshape(-1)
+        if mean.shape != std.shape:
+            raise ValueError(f"mean and std must match, got {mean.shape} and {std.shape}")
+        object.__setattr__(self, "mean", mean)
+        object.__setattr__(self, "std", std)
+
+
+@dataclass(frozen=True, slots=True)
+class ColorSettings:
+    """How colours are matched. Sizes are fractions of the face size.
+
+    update_every: statistics are measured every this many frames of a track (1 = every frame).
+    smoothing: weight of a new measurement in the running statistics (1 = no smoothing).
+    shading_sigma: blur of the lighting estimate; larger keeps less of the target's face shape.
+    detail_weight: how much of the target's high-pass is added (0 = none).
+    detail_sigma: the high-pass keeps structure finer than this.
+    work_face_px: statistics and shading are computed at a scale where the face is about this big.
+    """
+
+    mode: ColorMode = "shading"
+    update_every: int = 3
+    smoothing: float = 0.35
+    shading_sigma: float = 0.08
+    detail_weight: float = 0.6
+    detail_sigma: float = 0.012
+    work_face_px: float = 64.0
+
+    def __post_init__(self) -> None:
+        if self.mode not in COLOR_MODES:
+            raise ValueError(f"unknown colour mode '{self.mode}'; choose one of {', '.join(COLOR_MODES)}")
+        if self.update_every < 1:
+            raise ValueError(f"update_every must be at least 1, got {self.update_every}")
+        if not 0.0 < self.smoothing <= 1.0:
+            raise ValueError(f"smoothing must be in (0, 1], got {self.smoothing}")
+        if not 0.0 <= self.detail_weight <= 2.0:
+            raise ValueError(f"detail_weight must be in [0, 2], got {self.detail_weight}")
+        if self.shading_sigma <= 0.0 or self.detail_sigma <= 0.0:
+            raise ValueError("shading_sigma and detail_sigma must be above 0")
+        if self.work_face_px < 16.0:
+            raise ValueError(f"work_face_px must be at least 16, got {self.work_face_px}")
+
+
+# --- pure functions ------------------------------------------------------------------------------
+
+
+def masked_stats(image: npt.ArrayLike, weights: Mask) -> ColorStats:
+    """Weighted mean and standard deviation of each channel of an H x W x C image."""
+    values = np.asarray(image, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    if values.shape[:2] != w.shape:
+        raise ValueError(f"image {values.shape[:2]} and weights {w.shape} must be the same size")
+    total = float(w.sum())
+    if total <= _MIN_WEIGHT:
+        raise ValueError("the mask is empty; cannot measure colour statistics")
+    flat = values.reshape(-1, values.shape[2])
+    wf = w.reshape(-1, 1)
+    mean = (flat * wf).sum(axis=0) / total
+    variance = (((flat - mean) ** 2) * wf).sum(axis=0) / total
+    return ColorStats(mean.astype(np.float32), np.sqrt(variance).astype(np.float32))
+
+
+def transfer_gains(source: ColorStats, target: ColorStats) -> tuple[FloatArray, FloatArray]:
+    """Per-channel (scale, offset) so that ``scale * x + offset`` moves source statistics onto target's."""
+    scale = np.clip(
+        target.std / np.maximum(source.std, np.float32(1e-6)), _STD_RATIO_LIMITS[0], _STD_RATIO_LIMITS[1]
+    ).astype(np.float32)
+    offset = (target.mean - scale * source.mean).astype(np.float32)
+    return scale, offset
+
+
+def transfer_stats(image: npt.ArrayLike, source: ColorStats, target: ColorStats) -> FloatArray:
+    """The image (float, any channel units) with each channel mapped from source to target statistics."""
+    scale, offset = transfer_gains(source, target)
+    return (np.asarray(image, dtype=np.float32) * scale + offset).astype(np.float32)
+
+
+def transfer_lut(source: ColorStats, target: ColorStats) -> npt.NDArray[np.uint8]:
+    """A 256 x 1 x 3 lookup table for ``cv2.LUT`` doing ``transfer_stats`` on 8-bit images."""
+    scale, offset = transfer_gains(source, target)
+    levels = np.arange(256, dtype=np.float32)[:, np.newaxis] * scale + offset
+    return np.clip(np.round(levels), 0, 255).astype(np.uint8).reshape(256, 1, 3)
+
+
+def blend_stats(previous: ColorStats, measured: ColorStats, weight: float) -> ColorStats:
+    """Exponential smoothing: ``previous`` moved ``weight`` of the way towards ``measured``."""
+    w = np.float32(weight)
+    return ColorStats(previous.mean + w * (measured.mean - previous.mean), previous.std + w * (measured.std - previous.std))
+
+
+def gaussian_blur(image: FloatArray, sigma_px: float) -> FloatArray:
+    """Gaussian blur with a kernel of 3 sigma each side; edges replicated."""
+    if sigma_px < 0.3:
+        return image
+    ksize = 2 * int(np.ceil(3.0 * sigma_px)) + 1
+    blurred = cv2.GaussianBlur(image, (ksize, ksize), sigma_px, borderType=cv2.BORDER_REPLICATE)
+    return np.asarray(blurred, dtype=np.float32)
+
+
+def masked_low_pass(channel: FloatArray, weights: Mask, sigma_px: float) -> tuple[FloatArray, FloatArray]:
+    """Normalised convolution: (blur of channel over the weights, blur of the weights).
+
+    Where the weights are 0 (eyes, mouth, background) the result is filled from the weighted pixels
+    around; the second array says how much support each pixel had.
+    """
+    w = np.asarray(weights, dtype=np.float32)
+    support = gaussian_blur(w, sigma_px)
+    low = gaussian_blur(np.asarray(channel, dtype=np.float32) * w, sigma_px)
+    return (low / np.maximum(support, np.float32(_MIN_WEIGHT))).astype(np.float32), support
+
+
+def shading_gain(source_l: FloatArray, target_l: FloatArray, weights: Mask, sigma_px: float) -> FloatArray:
+    """How much to multiply the rendered lightness so its low frequencies follow the target's.
+
+    A constant lighting gain ``target_l = g * source_l`` gives ``g`` everywhere the weights reach; far
+    from any weighted pixel the gain fades to 1.
+    """
+    low_target, support = masked_low_pass(target_l, weights, sigma_px)
+    low_source, _ = masked_low_pass(source_l, weights, sigma_px)
+    gain = low_target / np.maximum(low_source, np.float32(1.0))
+    gain = np.clip(gain, _GAIN_LIMITS[0], _GAIN_LIMITS[1])
+    confidence = np.clip(support * np.float32(20.0), 0.0, 1.0)
+    return (np.float32(1.0) + confidence * (gain - np.float32(1.0))).astype(np.float32)
+
+
+def high_pass(channel: FloatArray, sigma_px: float) -> FloatArray:
+    """The channel minus its Gaussian blur: detail finer than ``sigma_px``."""
+    values = np.asarray(channel, dtype=np.float32)
+    return (values - gaussian_blur(values, sigma_px)).astype(np.float32)
+
+
+# --- the stateful matcher -----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _TrackColor:
+    source: ColorStats
+    target: ColorStats
+    frames_since_update: int = 0
+    last_seen: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ColorInputs:
+    """One face's colour problem, in one region of the frame (all arrays the same H x W).
+
+    source_bgr: the rendered face; target_bgr: the frame under it; skin: where statistics are taken
+    (rendered texture present and skin in both); face_px: the face size in these pixels.
+    """
+
+    source_bgr: Frame
+    target_bgr: Frame
+    skin: Mask
+    face_px: float
+    track_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.source_bgr.shape != self.target_bgr.shape or self.source_bgr.shape[:2] != self.skin.shape:
+            shapes = (self.source_bgr.shape, self.target_bgr.shape, self.skin.shape)
+            raise ValueError(f"source, target and skin must be the same size, got {shapes}")
+
+
+@dataclass(slots=True)
+class ColorMatcher:
+    """Matches a rendered face to the target, with statistics smoothed per track id.
+
+    Faces without a track id are matched afresh on every call. Tracks unseen for ``forget_after`` calls
+    are dropped, so memory stays bounded over long videos.
+    """
+
+    settings: ColorSettings = field(default_factory=ColorSettings)
+    forget_after: int = 900
+    _tracks: dict[int, _TrackColor] = field(default_factory=dict, init=False, repr=False)
+    _calls: int = field(default=0, init=False, repr=False)
+
+    def reset(self) -> None:
+        """Forget every track (a new video)."""
+        self._tracks.clear()
+        self._calls = 0
+
+    def tracked_stats(self, track_id: int) -> tuple[ColorStats, ColorStats] | None:
+        """The smoothed (source, target) statistics of a track, if it has any."""
+        state = self._tracks.get(track_id)
+        return None if state is None else (state.source, state.target)
+
+    def match(self, inputs: ColorInputs) -> Frame:
+        """The rendered face with the target's tone, lighting and detail (same size, uint8 BGR)."""
+        self._calls += 1
+        s = self.settings
+        self._forget_old()
+        if s.mode == "none" and s.detail_weight == 0.0:
+            return inputs.source_bgr
+        if float(inputs.skin.sum()) <= _MIN_WEIGHT:
+            return inputs.source_bgr
+        source_lab = np.asarray(cv2.cvtColor(inputs.source_bgr, cv2.COLOR_BGR2LAB), dtype=np.uint8)
+        small = _Small.of(inputs, source_lab, min(1.0, s.work_face_px / max(inputs.face_px, 1.0)))
+        scale, offset = np.ones(3, np.float32), np.zeros(3, np.float32)
+        if s.mode != "none":
+            source_stats, target_stats = self._stats(inputs.track_id, small)
+            scale, offset = transfer_gains(source_stats, target_stats)
+            source_lab = np.asarray(cv2.LUT(source_lab, transfer_lut(source_stats, target_stats)), np.uint8)
+        if s.mode == "shading" or s.detail_weight > 0.0:
+            small_source_l = small.source_lab[..., 0] * scale[0] + offset[0]
+            source_lab = self._lightness(source_lab, inputs, small, small_source_l)
+        return np.asarray(cv2.cvtColor(source_lab, cv2.COLOR_LAB2BGR), dtype=np.uint8)
+
+    def _stats(self, track_id: int | None, small: "_Small") -> tuple[ColorStats, ColorStats]:
+        state = self._tracks.get(track_id) if track_id is not None else None
+        if state is not None and state.frames_since_update + 1 < self.settings.update_every:
+            state.frames_since_update += 1
+            state.last_seen = self._calls
+            return state.source, state.target
+        source = masked_stats(small.source_lab, small.skin)
+        target = masked_stats(small.target_lab(), small.skin)
+        if track_id is None:
+            return source, target
+        if state is None:
+            state = _TrackColor(source, target)
+            self._tracks[track_id] = state
+        else:
+            weight = self.settings.smoothing
+            state.source = blend_stats(state.source, source, weight)
+            state.target = blend_stats(state.target, target, weight)
+        state.frames_since_update = 0
+        state.last_seen = self._calls
+        return state.source, state.target
+
+    def _lightness(
+        self, source_lab: npt.NDArray[np.uint8], inputs: ColorInputs, small: "_Small", small_source_l: FloatArray
+    ) -> npt.NDArray[np.uint8]:
+        s = self.settings
+        lightness = source_lab[..., 0].astype(np.float32)
+        size_wh = (lightness.shape[1], lightness.shape[0])
+        if s.mode == "shading":
+            sigma = s.shading_sigma * inputs.face_px * small.scale
+            gain = shading_gain(small_source_l, small.target_lab()[..., 0], small.skin, sigma)
+            lightness *= np.asarray(cv2.resize(gain, size_wh, interpolation=cv2.INTER_LINEAR), np.float32)
+        if s.detail_weight > 0.0:
+            target_gray = cv2.cvtColor(inputs.target_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+            detail = high_pass(target_gray, s.detail_sigma * inputs.face_px)
+            weight = np.clip(inputs.skin * np.float32(2.0 * s.detail_weight), 0.0, s.detail_weight)
+            lightness += detail * weight
+        out = source_lab.copy()
+        out[..., 0] = np.clip(lightness + np.float32(0.5), 0, 255).astype(np.uint8)
+        return out
+
+    def _forget_old(self) -> None:
+        stale = [key for key, state in self._tracks.items() if self._calls - state.last_seen > self.forget_after]
+        for key in stale:
+            del self._tracks[key]
+
+
+class _Small:
+    """The inputs at the low working scale, in float LAB (8-bit units); the target converted when asked."""
+
+    def __init__(self, inputs: ColorInputs, source_lab: npt.NDArray[np.uint8], scale: float) -> None:
+        height, width = inputs.skin.shape
+        self.scale = scale
+        self.size_wh = (max(round(width * scale), 1), max(round(height * scale), 1))
+        self.source_lab = _shrink(source_lab, self.size_wh)
+        self.skin = _shrink(inputs.skin, self.size_wh)
+        self._target_bgr = inputs.target_bgr
+        self._target_lab: FloatArray | None = None
+
+    @staticmethod
+    def of(inputs: ColorInputs, source_lab: npt.NDArray[np.uint8], scale: float) -> "_Small":
+        return _Small(inputs, source_lab, scale)
+
+    def target_lab(self) -> FloatArray:
+        if self._target_lab is None:
+            small = np.asarray(_shrink(self._target_bgr, self.size_wh) + np.float32(0.5), dtype=np.uint8)
+            self._target_lab = np.asarray(cv2.cvtColor(small, cv2.COLOR_BGR2LAB), dtype=np.float32)
+        return self._target_lab
+
+
+def _shrink(image: npt.NDArray[np.generic], size_wh: tuple[int, int]) -> FloatArray:
+    """Downscale with area averaging (pyramid halvings first, which is much faster for big factors)."""
+    small = np.asarray(image, dtype=np.float32)
+    while small.shape[1] >= 2 * size_wh[0] + 2 and small.shape[0] >= 2 * size_wh[1] + 2:
+        small = np.asarray(cv2.pyrDown(small), dtype=np.float32)
+    if (small.shape[1], small.shape[0]) == size_wh:
+        return small
+    return np.asarray(cv2.resize(small, size_wh, interpolation=cv2.INTER_AREA), dtype=np.float32)

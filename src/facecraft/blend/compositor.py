@@ -1,0 +1,253 @@
+"""The compositor: puts a swapper's rendered face into the frame (masks, colour, blending).
+
+Everything happens in one region of the frame around the face (the rendered crop's box, cut to the face
+hull plus a margin), so the cost follows the face and not the frame. Colour statistics are smoothed per
+track (``Face.track_id``); call ``reset`` between videos.
+"""
+
+import time
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import get_args
+
+import cv2
+import numpy as np
+
+from facecraft.blend.blending import (
+    BLEND_MODES,
+    BlendMode,
+    blend_feather,
+    blend_multiband,
+    blend_poisson,
+    pyramid_levels,
+)
+from facecraft.blend.color import COLOR_MODES, ColorInputs, ColorMatcher, ColorMode, ColorSettings
+from facecraft.blend.masks import MaskSettings, build_face_masks, erode_feather, face_size_px, hull_outline
+from facecraft.faces.alignment import crop_bounds_in_frame, transform_points
+from facecraft.faces.face import LANDMARK_POINTS, Face
+from facecraft.swap.base import SwapResult
+from facecraft.types import Affine, FloatArray, Frame, Mask
+
+__all__ = [
+    "BLEND_MODES",
+    "COLOR_MODES",
+    "BlendMode",
+    "ColorMode",
+    "CompositeSettings",
+    "Compositor",
+]
+
+_COVERAGE_FEATHER = 0.015
+"""Edges of the rendered texture (for example culled triangles) are softened over this fraction."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompositeSettings:
+    """How a rendered face is put into the frame. Sizes are fractions of the face size.
+
+    blend: ``multiband`` (default), ``feather`` or ``poisson`` (see ``blending.BlendMode``).
+    color: ``shading`` (default: tone and lighting), ``lab`` (tone only) or ``none``.
+    include_forehead: swap the forehead too (off: the mask stops above the brows, so a fringe or
+        forehead of the source does not come along).
+    erode, feather: the mask starts ``erode`` inside the face outline and is fully on ``feather`` further in.
+    detail_weight: how much of the target's fine detail and grain is carried onto the face (0 = none).
+    color_update_every, color_smoothing: colour statistics are measured every this many frames per
+        track and moved this fraction of the way towards each measurement.
+    keep_mouth, keep_eyes: the target's mouth interior, and its eyes while closed or looking away,
+        show through.
+    """
+
+    blend: BlendMode = "multiband"
+    color: ColorMode = "shading"
+    include_forehead: bool = False
+    erode: float = 0.02
+    feather: float = 0.07
+    detail_weight: float = 0.6
+    color_update_every: int = 3
+    color_smoothing: float = 0.35
+    keep_mouth: bool = True
+    keep_eyes: bool = True
+
+    def __post_init__(self) -> None:
+        if self.blend not in get_args(BlendMode):
+            raise ValueError(f"unknown blend mode '{self.blend}'; choose one of {', '.join(BLEND_MODES)}")
+        self.mask_settings()
+        self.color_settings()
+
+    def mask_settings(self) -> MaskSettings:
+        return MaskSettings(
+            include_forehead=self.include_forehead,
+            erode=self.erode,
+            feather=self.feather,
+            keep_mouth=self.keep_mouth,
+            keep_eyes=self.keep_eyes,
+        )
+
+    def color_settings(self) -> ColorSettings:
+        return ColorSettings(
+            mode=self.color,
+            update_every=self.color_update_every,
+            smoothing=self.color_smoothing,
+            detail_weight=self.detail_weight,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Region:
+    """A box of the frame (x0, y0, x1, y1) and the face's landmarks in its pixels."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    @property
+    def size_hw(self) -> tuple[int, int]:
+        return self.y1 - self.y0, self.x1 - self.x0
+
+
+class Compositor:
+    """Masks, colour-matches and blends rendered faces into frames. One instance per video stream.
+
+    ``last_timings_ms`` holds the stages of the latest ``composite`` call (region, masks, color, blend,
+    total) for benchmarks.
+    """
+
+    def __init__(self, settings: CompositeSettings = CompositeSettings()) -> None:
+        self.settings = settings
+        self._mask_settings = settings.mask_settings()
+        self._color = ColorMatcher(settings.color_settings())
+        self.last_timings_ms: MappingProxyType[str, float] = MappingProxyType({})
+
+    def reset(self) -> None:
+        """Forget the colour history of every track (call between videos or unrelated images)."""
+        self._color.reset()
+
+    def composite(self, frame_bgr: Frame, target: Face, result: SwapResult) -> Frame:
+        """A new frame with the rendered face of ``result`` blended over ``target``."""
+        if frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3 or frame_bgr.dtype != np.uint8:
+            raise ValueError(f"frame_bgr must be H x W x 3 uint8, got {frame_bgr.shape} {frame_bgr.dtype}")
+        clock = _Clock()
+        landmarks = _frame_landmarks(target, result)
+        face_px = face_size_px(landmarks)
+        region = self._region(frame_bgr, result, landmarks, face_px)
+        output = frame_bgr.copy()
+        if region is None:
+            self.last_timings_ms = clock.done()
+            return output
+        target_region = frame_bgr[region.y0 : region.y1, region.x0 : region.x1]
+        source_region, coverage = _warp_into_region(result, region)
+        clock.lap("region")
+        local = (landmarks - np.array([region.x0, region.y0], dtype=np.float32)).astype(np.float32)
+        masks = build_face_masks(local, region.size_hw, self._mask_settings)
+        alpha, skin = masks.alpha, masks.skin
+        if float(coverage.min()) < 1.0:
+            soft = erode_feather(coverage, 0.0, _COVERAGE_FEATHER * face_px)
+            alpha, skin = alpha * soft, skin * soft
+        clock.lap("masks")
+        if float(alpha.max()) <= 0.0:
+            self.last_timings_ms = clock.done()
+            return output
+        matched = self._color.match(ColorInputs(source_region, target_region, skin, face_px, target.track_id))
+        clock.lap("color")
+        blended = self._blend(target_region, matched, alpha, face_px)
+        output[region.y0 : region.y1, region.x0 : region.x1] = blended
+        clock.lap("blend")
+        self.last_timings_ms = clock.done()
+        return output
+
+    def _region(self, frame_bgr: Frame, result: SwapResult, landmarks: FloatArray, face_px: float) -> _Region | None:
+        height, width = frame_bgr.shape[:2]
+        crop_h, crop_w = result.crop_bgr.shape[:2]
+        bounds = crop_bounds_in_frame((crop_w, crop_h), result.matrix_crop_to_frame, (width, height))
+        if bounds is None:
+            return None
+        outline = hull_outline(landmarks, self.settings.include_forehead)
+        margin = 2.0 + (2.0 ** (self._levels(face_px) + 1) if self.settings.blend == "multiband" else 0.0)
+        x0 = max(bounds[0], int(np.floor(float(outline[:, 0].min()) - margin)))
+        y0 = max(bounds[1], int(np.floor(float(outline[:, 1].min()) - margin)))
+        x1 = min(bounds[2], int(np.ceil(float(outline[:, 0].max()) + margin)) + 1)
+        y1 = min(bounds[3], int(np.ceil(float(outline[:, 1].max()) + margin)) + 1)
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            return None
+        return _Region(x0, y0, x1, y1)
+
+    def _levels(self, face_px: float) -> int:
+        return pyramid_levels(self.settings.feather * face_px, (1 << 16, 1 << 16))
+
+    def _blend(self, target_bgr: Frame, source_bgr: Frame, alpha: Mask, face_px: float) -> Frame:
+        mode = self.settings.blend
+        if mode == "feather":
+            return blend_feather(target_bgr, source_bgr, alpha)
+        if mode == "poisson":
+            return blend_poisson(target_bgr, source_bgr, alpha)
+        levels = pyramid_levels(self.settings.feather * face_px, alpha.shape[:2])
+        support = np.clip(alpha * np.float32(4.0), 0.0, 1.0)
+        return blend_multiband(target_bgr, source_bgr, alpha, levels, support)
+
+
+def _frame_landmarks(target: Face, result: SwapResult) -> FloatArray:
+    """The target's landmarks in frame pixels, from the result (what was rendered) when it has them."""
+    crop_landmarks = np.asarray(result.target_landmarks_crop, dtype=np.float32)
+    if crop_landmarks.ndim == 2 and crop_landmarks.shape[0] == LANDMARK_POINTS and crop_landmarks.shape[1] >= 2:
+        return transform_points(crop_landmarks, result.matrix_crop_to_frame)
+    return np.asarray(target.landmarks_478[:, :2], dtype=np.float32)
+
+
+def _warp_into_region(result: SwapResult, region: _Region) -> tuple[Frame, Mask]:
+    """The rendered crop and its coverage in the region's pixels (a plain slice for integer shifts)."""
+    matrix = np.asarray(result.matrix_crop_to_frame, dtype=np.float64)
+    local = matrix.copy()
+    local[:, 2] -= (region.x0, region.y0)
+    shift = _integer_shift(local)
+    crop_h, crop_w = result.crop_bgr.shape[:2]
+    if shift is not None:
+        height, width = region.size_hw
+        x0, y0 = -shift[0], -shift[1]
+        if x0 >= 0 and y0 >= 0 and x0 + width <= crop_w and y0 + height <= crop_h:
+            source = result.crop_bgr[y0 : y0 + height, x0 : x0 + width]
+            coverage = np.asarray(result.coverage[y0 : y0 + height, x0 : x0 + width], dtype=np.float32)
+            return source, coverage
+    return _warp(result, local.astype(np.float32), region)
+
+
+def _integer_shift(local: np.ndarray) -> tuple[int, int] | None:
+    if not np.allclose(local[:, :2], np.eye(2), atol=1e-6):
+        return None
+    tx, ty = float(local[0, 2]), float(local[1, 2])
+    if abs(tx - round(tx)) > 1e-4 or abs(ty - round(ty)) > 1e-4:
+        return None
+    return round(tx), round(ty)
+
+
+def _warp(result: SwapResult, local: Affine, region: _Region) -> tuple[Frame, Mask]:
+    height, width = region.size_hw
+    source = cv2.warpAffine(
+        result.crop_bgr, local, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    coverage = cv2.warpAffine(
+        np.asarray(result.coverage, dtype=np.float32),
+        local,
+        (width, height),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0.0,
+    )
+    return np.asarray(source, dtype=np.uint8), np.asarray(coverage, dtype=np.float32)
+
+
+class _Clock:
+    """Stage timings in milliseconds."""
+
+    def __init__(self) -> None:
+        self._start = self._last = time.perf_counter()
+        self._laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self._laps[name] = (now - self._last) * 1000.0
+        self._last = now
+
+    def done(self) -> MappingProxyType[str, float]:
+        self._laps["total"] = (time.perf_counter() - self._start) * 1000.0
+        return MappingProxyType(dict(self._laps))

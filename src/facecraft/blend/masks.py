@@ -1,0 +1,350 @@
+"""Masks from the face mesh: face hull, mouth interior, eyes, skin; erode and feather relative to face size.
+
+Every mask is a pure function of the landmarks (x, y in the mask's pixels, OpenCV convention: pixel centres
+at integer coordinates) and comes back as float32 H x W in [0, 1]. Polygons are drawn anti-aliased with
+sub-pixel vertex positions, and erosion and feathering are a Gaussian blur followed by a smooth ramp, so a
+mask changes continuously when the landmarks move: no step ever makes a pixel pop on or off between frames.
+Sizes (erosion, feather) are fractions of the face size, so a face looks the same at any resolution.
+
+Index lists are MediaPipe face-mesh indices; "right" and "left" are the subject's.
+"""
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from facecraft.faces.face import LEFT_IRIS_CENTER, MESH_POINTS, RIGHT_IRIS_CENTER
+from facecraft.types import FloatArray, Mask
+
+# --- mesh index lists ----------------------------------------------------------------------------
+
+JAW_CONTOUR = (
+    389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152,
+    148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162,
+)  # fmt: skip
+"""Face silhouette from the left temple (image right) down around the chin to the right temple."""
+FOREHEAD_CONTOUR = (21, 54, 103, 67, 109, 10, 338, 297, 332, 284, 251)
+"""Silhouette over the forehead, right temple to left temple; closes JAW_CONTOUR to the full face oval."""
+BROW_TOP = (70, 63, 105, 66, 107, 9, 336, 296, 334, 293, 300)
+"""Upper edge of both brows (with the glabella between them), image left to right."""
+FOREHEAD_ROW = (71, 68, 104, 69, 108, 151, 337, 299, 333, 298, 301)
+"""The mesh row above BROW_TOP, point for point; the hull's top edge lies between the two rows."""
+RIGHT_BROW = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46)
+LEFT_BROW = (336, 296, 334, 293, 300, 276, 283, 282, 295, 285)
+LIPS_OUTER = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146)
+LIPS_INNER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95)
+RIGHT_EYELIDS = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246)
+LEFT_EYELIDS = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466)
+"""Eyelid margins (the visible eye opening)."""
+RIGHT_EYE_RING = (130, 25, 110, 24, 23, 22, 26, 112, 243, 190, 56, 28, 27, 29, 30, 247)
+LEFT_EYE_RING = (359, 255, 339, 254, 253, 252, 256, 341, 463, 414, 286, 258, 257, 259, 260, 467)
+"""The mesh ring around each eye (the lids): what is kept from the target while an eye is closed."""
+
+
+@dataclass(frozen=True, slots=True)
+class EyeIndices:
+    """Mesh indices of one eye: corners (outer/inner as drawn), two vertical lid pairs, iris centre."""
+
+    corners: tuple[int, int]
+    lid_pairs: tuple[tuple[int, int], tuple[int, int]]
+    iris_center: int
+    lids: tuple[int, ...]
+    ring: tuple[int, ...]
+
+
+RIGHT_EYE = EyeIndices((33, 133), ((160, 144), (158, 153)), RIGHT_IRIS_CENTER, RIGHT_EYELIDS, RIGHT_EYE_RING)
+LEFT_EYE = EyeIndices((362, 263), ((385, 380), (387, 373)), LEFT_IRIS_CENTER, LEFT_EYELIDS, LEFT_EYE_RING)
+
+_SUBPIXEL_BITS = 4
+"""Polygon vertices are drawn in 1/16 pixel steps (cv2 ``shift``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MaskSettings:
+    """How the blend and skin masks are made. Sizes are fractions of the face size (``face_size_px``).
+
+    include_forehead: the hull follows the whole face oval; otherwise it stops just above the brows.
+    brow_margin: where between the brows' top edge (0) and the mesh row above them (1) the hull stops.
+    erode, feather: the blend mask starts ``erode`` inside the hull and reaches 1 ``feather`` further in.
+    hole_feather: softness of the mouth and eye holes.
+    keep_mouth: the target's mouth interior (teeth, tongue) shows through the swapped face.
+    keep_eyes: the target's eyes show through while closed (eye aspect ratio under ``closed_ear``) or
+        looking away (iris further than ``away_offset`` eye widths from the eye's centre); both fade in
+        over ``ear_band`` and ``away_band`` so nothing pops.
+    work_face_px: masks are drawn at a scale where the face is about this big, then resized up.
+    """
+
+    include_forehead: bool = False
+    brow_margin: float = 0.5
+    erode: float = 0.02
+    feather: float = 0.07
+    hole_feather: float = 0.012
+    keep_mouth: bool = True
+    keep_eyes: bool = True
+    closed_ear: float = 0.18
+    ear_band: float = 0.04
+    away_offset: float = 0.2
+    away_band: float = 0.05
+    work_face_px: float = 128.0
+
+    def __post_init__(self) -> None:
+        for name in ("erode", "feather", "hole_feather"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 0.5:
+                raise ValueError(f"{name} must be a fraction of the face size in [0, 0.5], got {value}")
+        if not 0.0 <= self.brow_margin <= 1.0:
+            raise ValueError(f"brow_margin must be in [0, 1], got {self.brow_margin}")
+        if self.feather <= 0.0:
+            raise ValueError(f"feather must be above 0 (a hard edge shows as a seam), got {self.feather}")
+        if self.ear_band <= 0.0 or self.away_band <= 0.0:
+            raise ValueError("ear_band and away_band must be above 0")
+        if self.work_face_px < 32.0:
+            raise ValueError(f"work_face_px must be at least 32, got {self.work_face_px}")
+
+
+@dataclass(frozen=True, slots=True)
+class FaceMasks:
+    """The masks one face needs, all H x W float32 in [0, 1].
+
+    alpha: where the swapped face replaces the target (hull, eroded and feathered, minus the kept mouth
+        and eyes). skin: the skin over which colour statistics are taken (no eyes, brows, lips or mouth).
+    """
+
+    alpha: Mask
+    skin: Mask
+
+
+# --- measurements --------------------------------------------------------------------------------
+
+
+def face_size_px(landmarks: npt.ArrayLike) -> float:
+    """The larger side of the mesh points' box, in the landmarks' pixels (at least 1)."""
+    xy = np.asarray(landmarks, dtype=np.float32)[:MESH_POINTS, :2]
+    extent = xy.max(axis=0) - xy.min(axis=0)
+    return max(float(extent.max()), 1.0)
+
+
+def eye_aspect_ratio(landmarks: npt.ArrayLike, eye: EyeIndices) -> float:
+    """Lid opening over eye width (about 0.3 open, under 0.1 closed)."""
+    xy = np.asarray(landmarks, dtype=np.float64)[:, :2]
+    width = float(np.linalg.norm(xy[eye.corners[0]] - xy[eye.corners[1]]))
+    if width < 1e-6:
+        return 0.0
+    opening = sum(float(np.linalg.norm(xy[a] - xy[b])) for a, b in eye.lid_pairs)
+    return opening / (2.0 * width)
+
+
+def gaze_offset(landmarks: npt.ArrayLike, eye: EyeIndices) -> float:
+    """Distance of the iris centre from the eye corners' midpoint, in eye widths (about 0.05 ahead)."""
+    xy = np.asarray(landmarks, dtype=np.float64)[:, :2]
+    if xy.shape[0] <= eye.iris_center:
+        return 0.0
+    width = float(np.linalg.norm(xy[eye.corners[0]] - xy[eye.corners[1]]))
+    if width < 1e-6:
+        return 0.0
+    middle = 0.5 * (xy[eye.corners[0]] + xy[eye.corners[1]])
+    return float(np.linalg.norm(xy[eye.iris_center] - middle)) / width
+
+
+def _ramp(value: float, start: float, end: float) -> float:
+    """0 at ``start``, 1 at ``end``, smoothstep between (either order)."""
+    t = min(max((value - start) / (end - start), 0.0), 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+def eye_keep_weights(landmarks: npt.ArrayLike, eye: EyeIndices, settings: MaskSettings) -> tuple[float, float]:
+    """(closed, away): how much of the target's eye to keep because it is closed / looking away, in [0, 1]."""
+    half_ear, half_away = 0.5 * settings.ear_band, 0.5 * settings.away_band
+    ear = eye_aspect_ratio(landmarks, eye)
+    closed = _ramp(ear, settings.closed_ear + half_ear, settings.closed_ear - half_ear)
+    offset = gaze_offset(landmarks, eye)
+    away = _ramp(offset, settings.away_offset - half_away, settings.away_offset + half_away)
+    return closed, away
+
+
+# --- rasterising ---------------------------------------------------------------------------------
+
+
+def polygon_mask(points_xy: npt.ArrayLike, size_hw: tuple[int, int]) -> Mask:
+    """An anti-aliased filled polygon with sub-pixel vertices, float32 in [0, 1]."""
+    canvas = np.zeros(size_hw, dtype=np.uint8)
+    fixed = np.round(np.asarray(points_xy, dtype=np.float64)[:, :2] * (1 << _SUBPIXEL_BITS)).astype(np.int32)
+    cv2.fillPoly(canvas, [fixed], 255, cv2.LINE_AA, _SUBPIXEL_BITS)
+    return _to_unit(canvas)
+
+
+def _to_unit(canvas: npt.NDArray[np.uint8]) -> Mask:
+    return canvas.astype(np.float32) * np.float32(1.0 / 255.0)
+
+
+def _smoothstep(values: FloatArray, low: float, high: float) -> Mask:
+    """0 below ``low``, 1 above ``high``, the cubic smoothstep between (in-place arithmetic: it is hot)."""
+    t = (values - np.float32(low)) * np.float32(1.0 / (high - low))
+    np.maximum(t, np.float32(0.0), out=t)
+    np.minimum(t, np.float32(1.0), out=t)
+    ramp = np.float32(3.0) - np.float32(2.0) * t
+    ramp *= t
+    ramp *= t
+    return ramp
+
+
+def _gaussian(mask: Mask, sigma_px: float) -> Mask:
+    if sigma_px < 0.3:
+        return mask
+    ksize = 2 * int(np.ceil(3.0 * sigma_px)) + 1
+    blurred = cv2.GaussianBlur(mask, (ksize, ksize), sigma_px, borderType=cv2.BORDER_REPLICATE)
+    return np.asarray(blurred, dtype=np.float32)
+
+
+def _normal_cdf(x: float) -> float:
+    return 0.5 * (1.0 + float(np.tanh(0.7978845608 * (x + 0.044715 * x**3))))
+
+
+def _edge_sigma(erode_px: float, feather_px: float) -> float:
+    return max((erode_px + feather_px) / 3.0, 0.3)
+
+
+def _edge_ramp(blurred: Mask, sigma: float, erode_px: float, feather_px: float) -> Mask:
+    low = _normal_cdf(erode_px / sigma)
+    high = min(_normal_cdf((erode_px + feather_px) / sigma), 0.999)
+    return _smoothstep(blurred, min(low, high - 1e-3), high)
+
+
+def erode_feather(mask: Mask, erode_px: float, feather_px: float) -> Mask:
+    """A soft mask that is 0 up to ``erode_px`` inside the edge of ``mask`` and 1 from ``feather_px`` further.
+
+    A Gaussian blur turns the edge into a smooth profile of the distance to it; a smoothstep over the band
+    of blurred values that the wanted distances give (on a straight edge) makes the ramp. Both are
+    continuous in the input, so a moving edge moves the result smoothly.
+    """
+    sigma = _edge_sigma(erode_px, feather_px)
+    return _edge_ramp(_gaussian(mask, sigma), sigma, erode_px, feather_px)
+
+
+def soften(mask: Mask, feather_px: float) -> Mask:
+    """A soft version of ``mask`` whose ramp is centred on the edge; parts thinner than ~feather vanish."""
+    sigma = max(feather_px, 0.3)
+    return _smoothstep(_gaussian(mask, sigma), 0.25, 0.75)
+
+
+# --- shapes --------------------------------------------------------------------------------------
+
+
+def hull_outline(landmarks: npt.ArrayLike, include_forehead: bool = False, brow_margin: float = 0.5) -> FloatArray:
+    """The face outline: jaw and cheeks, then the forehead oval or a line just above the brows."""
+    xy = np.asarray(landmarks, dtype=np.float32)[:, :2]
+    jaw = xy[list(JAW_CONTOUR)]
+    if include_forehead:
+        top = xy[list(FOREHEAD_CONTOUR)]
+    else:
+        brows, above = xy[list(BROW_TOP)], xy[list(FOREHEAD_ROW)]
+        top = brows + np.float32(brow_margin) * (above - brows)
+    return np.concatenate([jaw, top]).astype(np.float32)
+
+
+def hull_mask(
+    landmarks: npt.ArrayLike, size_hw: tuple[int, int], include_forehead: bool = False, brow_margin: float = 0.5
+) -> Mask:
+    """The face hull, hard-edged but anti-aliased; stops above the brows unless ``include_forehead``."""
+    return polygon_mask(hull_outline(landmarks, include_forehead, brow_margin), size_hw)
+
+
+def mouth_mask(landmarks: npt.ArrayLike, size_hw: tuple[int, int]) -> Mask:
+    """Inside the inner lip contour (empty, up to anti-aliasing, when the lips touch)."""
+    return polygon_mask(np.asarray(landmarks, dtype=np.float32)[list(LIPS_INNER)], size_hw)
+
+
+def lips_mask(landmarks: npt.ArrayLike, size_hw: tuple[int, int]) -> Mask:
+    """Inside the outer lip contour: lips and mouth."""
+    return polygon_mask(np.asarray(landmarks, dtype=np.float32)[list(LIPS_OUTER)], size_hw)
+
+
+def eye_mask(landmarks: npt.ArrayLike, size_hw: tuple[int, int], eye: EyeIndices, ring: bool = False) -> Mask:
+    """Inside the eyelid margins, or inside the ring around the eye (lids included) with ``ring``."""
+    indices = eye.ring if ring else eye.lids
+    return polygon_mask(np.asarray(landmarks, dtype=np.float32)[list(indices)], size_hw)
+
+
+def brows_mask(landmarks: npt.ArrayLike, size_hw: tuple[int, int]) -> Mask:
+    xy = np.asarray(landmarks, dtype=np.float32)
+    return np.maximum(polygon_mask(xy[list(RIGHT_BROW)], size_hw), polygon_mask(xy[list(LEFT_BROW)], size_hw))
+
+
+def eyes_keep_mask(landmarks: npt.ArrayLike, size_hw: tuple[int, int], settings: MaskSettings) -> Mask:
+    """Where the target's eyes are kept: the lids' ring while closed, the eye opening while looking away."""
+    keep = np.zeros(size_hw, dtype=np.float32)
+    for eye in (RIGHT_EYE, LEFT_EYE):
+        closed, away = eye_keep_weights(landmarks, eye, settings)
+        if closed > 0.0:
+            keep = np.maximum(keep, np.float32(closed) * eye_mask(landmarks, size_hw, eye, ring=True))
+        if away > 0.0:
+            keep = np.maximum(keep, np.float32(away) * eye_mask(landmarks, size_hw, eye))
+    return keep
+
+
+# --- the masks one face needs --------------------------------------------------------------------
+
+
+def build_face_masks(landmarks: npt.ArrayLike, size_hw: tuple[int, int], settings: MaskSettings) -> FaceMasks:
+    """Blend alpha and skin masks for one face, in an H x W canvas where ``landmarks`` are in pixels.
+
+    The masks are drawn at a reduced scale (face about ``settings.work_face_px``) and resized up; they are
+    smooth by construction, so nothing is lost and the cost no longer follows the face's size.
+    """
+    height, width = size_hw
+    if height <= 0 or width <= 0:
+        raise ValueError(f"mask size must be positive, got {size_hw}")
+    points = np.asarray(landmarks, dtype=np.float32)
+    scale = min(1.0, settings.work_face_px / face_size_px(points))
+    small_hw = (max(int(np.ceil(height * scale)), 1), max(int(np.ceil(width * scale)), 1))
+    factors = np.array([small_hw[1] / width, small_hw[0] / height], dtype=np.float32)
+    small = points[:, :2] * factors + np.float32(0.5) * (factors - np.float32(1.0))
+    alpha, skin = _face_masks_at(small, small_hw, settings)
+    if small_hw == (height, width):
+        return FaceMasks(alpha, skin)
+    return FaceMasks(_resize(alpha, size_hw), _resize(skin, size_hw))
+
+
+def _resize(mask: Mask, size_hw: tuple[int, int]) -> Mask:
+    resized = cv2.resize(mask, (size_hw[1], size_hw[0]), interpolation=cv2.INTER_LINEAR)
+    return np.asarray(resized, dtype=np.float32)
+
+
+def _face_masks_at(points: FloatArray, size_hw: tuple[int, int], settings: MaskSettings) -> tuple[Mask, Mask]:
+    face_px = face_size_px(points)
+    erode_px, feather_px = settings.erode * face_px, settings.feather * face_px
+    sigma = _edge_sigma(erode_px, feather_px)
+    hull = hull_mask(points, size_hw, settings.include_forehead, settings.brow_margin)
+    blurred = _gaussian(hull, sigma)
+    alpha = _edge_ramp(blurred, sigma, erode_px, feather_px)
+    holes = _holes(points, size_hw, settings)
+    if holes is not None:
+        alpha *= np.float32(1.0) - soften(holes, settings.hole_feather * face_px)
+    if settings.include_forehead:
+        blurred = _gaussian(hull_mask(points, size_hw, False, 0.0), sigma)
+    skin = _edge_ramp(blurred, sigma, erode_px + 0.5 * feather_px, 0.5 * feather_px)
+    skin *= np.clip(np.float32(1.0) - np.float32(2.0) * _gaussian(features_mask(points, size_hw), 0.01 * face_px), 0, 1)
+    return alpha, skin
+
+
+def _holes(points: FloatArray, size_hw: tuple[int, int], settings: MaskSettings) -> Mask | None:
+    """The kept mouth interior and eyes, hard-edged (anti-aliased), or None when nothing is kept."""
+    holes: Mask | None = None
+    if settings.keep_mouth:
+        holes = mouth_mask(points, size_hw)
+    if settings.keep_eyes:
+        eyes = eyes_keep_mask(points, size_hw, settings)
+        holes = eyes if holes is None else np.maximum(holes, eyes)
+    return holes
+
+
+def features_mask(landmarks: npt.ArrayLike, size_hw: tuple[int, int]) -> Mask:
+    """Brows, lips (with the mouth) and eyes with their lids: what is not skin, for colour statistics."""
+    xy = np.asarray(landmarks, dtype=np.float64)[:, :2]
+    indices = (RIGHT_BROW, LEFT_BROW, LIPS_OUTER, RIGHT_EYE_RING, LEFT_EYE_RING)
+    polygons = [np.round(xy[list(ids)] * (1 << _SUBPIXEL_BITS)).astype(np.int32) for ids in indices]
+    canvas = np.zeros(size_hw, dtype=np.uint8)
+    cv2.fillPoly(canvas, polygons, 255, cv2.LINE_AA, _SUBPIXEL_BITS)
+    return _to_unit(canvas)

@@ -1,0 +1,227 @@
+"""Shape transfer: move the target's mesh toward the source's proportions, keeping the target's expression.
+
+Warping the source's texture onto the target's own mesh leaves the target's geometry, and the result reads
+as a blend of the two people. So, per frame:
+
+1. The source mesh is aligned to the target's by a 3D similarity (rotation, scale, shift; least squares
+   on the stable points below), which also turns it into the target's head pose.
+2. On the stable points (brows, forehead, eye corners, nose, upper cheeks: points that expressions move
+   little) the offset from the target to the aligned source is measured. Points that expressions move
+   (lips, the lower face, eyelids) are not measured: the offset there is interpolated from the stable
+   points by a smoothed thin-plate spline over the frontal layout, so the source's smile, mouth opening
+   or squint never reaches the target. The face oval is held still (offset 0) so the silhouette and
+   the blend boundary stay the target's.
+3. The eyelid margins (with the irises) move as rigid units with their eye corners (the opening stays
+   the target's), and the lips move as one unit (or stay, see ``ShapeSettings.move_mouth``), so the mouth
+   opening is exactly the target's.
+
+Everything that depends only on the mesh layout (which points are stable, the spline's weights) is
+computed once when the object is built; a frame costs a 3 x 3 SVD and one small matrix product.
+"""
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from facecraft.faces.face import LANDMARK_POINTS, LEFT_IRIS_CENTER, MESH_POINTS, RIGHT_IRIS_CENTER
+from facecraft.swap.triangles import (
+    FACE_OVAL,
+    LEFT_EYE_CORNERS,
+    LEFT_EYELIDS,
+    LIPS_INNER,
+    LIPS_OUTER,
+    RIGHT_EYE_CORNERS,
+    RIGHT_EYELIDS,
+    MeshTopology,
+)
+from facecraft.types import FloatArray
+
+IRIS_POINTS = 5
+SUBNASALE = 2
+"""Mesh point at the base of the nose; points below it move with the mouth and jaw."""
+EYE_REGION_RADIUS = 0.12
+"""Points this close to an eyelid margin (layout units: outer eye corners 1 apart) move with blinks."""
+STABLE_BELOW_SUBNASALE = 0.02
+"""Points down to this far below the nose base still count as stable (the nostrils' lower rim)."""
+
+Array64 = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class ShapeSettings:
+    """strength: 0 keeps the target's shape, 1 moves it fully to the source's proportions.
+    move_eyes: the eye openings follow the source's eye corners (moved and turned as rigid units).
+    move_mouth: the lips move as a unit with the face around them; off, they stay exactly where the
+        target's are (the mouth interior then lines up with the target frame's teeth).
+    smoothing: thin-plate spline regularisation (layout units); larger is smoother, less exact.
+    max_offset: no point moves further than this, as a fraction of the target's outer-eye-corner distance.
+    """
+
+    strength: float = 1.0
+    move_eyes: bool = True
+    move_mouth: bool = False
+    smoothing: float = 1e-3
+    max_offset: float = 0.15
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.strength <= 1.5:
+            raise ValueError(f"strength must be in [0, 1.5], got {self.strength}")
+        if self.smoothing < 0.0:
+            raise ValueError(f"smoothing must be 0 or more, got {self.smoothing}")
+        if self.max_offset <= 0.0:
+            raise ValueError(f"max_offset must be above 0, got {self.max_offset}")
+
+
+@dataclass(frozen=True, slots=True)
+class Similarity3:
+    """x' = scale * rotation @ x + shift (rotation proper, 3 x 3)."""
+
+    scale: float
+    rotation: Array64
+    shift: Array64
+
+    def apply(self, points: npt.ArrayLike) -> Array64:
+        xyz = np.asarray(points, dtype=np.float64)[:, :3]
+        out: Array64 = self.scale * xyz @ self.rotation.T + self.shift
+        return out
+
+
+def estimate_similarity_3d(src: npt.ArrayLike, dst: npt.ArrayLike) -> Similarity3:
+    """Least-squares 3D similarity (Umeyama, no reflection) mapping ``src`` points onto ``dst``."""
+    a = np.asarray(src, dtype=np.float64)[:, :3]
+    b = np.asarray(dst, dtype=np.float64)[:, :3]
+    if a.shape != b.shape or a.shape[0] < 3:
+        raise ValueError(f"need matching lists of 3 or more 3D points, got {a.shape} and {b.shape}")
+    mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
+    ca, cb = a - mean_a, b - mean_b
+    variance = float((ca**2).sum()) / a.shape[0]
+    if variance < 1e-12:
+        raise ValueError("source points all coincide; cannot align them")
+    u, singular, vt = np.linalg.svd(cb.T @ ca / a.shape[0])
+    sign = np.ones(3)
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        sign[2] = -1.0
+    rotation = u @ np.diag(sign) @ vt
+    scale = float((singular * sign).sum()) / variance
+    return Similarity3(scale, rotation, mean_b - scale * rotation @ mean_a)
+
+
+def stable_points(layout: FloatArray) -> npt.NDArray[np.int64]:
+    """Mesh points that expressions move little: above the nose base, away from the eyelids, off the oval."""
+    xy = layout[:, :2].astype(np.float64)
+    stable = xy[:, 1] <= xy[SUBNASALE, 1] + STABLE_BELOW_SUBNASALE
+    for lids, corners in ((RIGHT_EYELIDS, RIGHT_EYE_CORNERS), (LEFT_EYELIDS, LEFT_EYE_CORNERS)):
+        polygon = xy[list(lids)].astype(np.float32)
+        for index in range(MESH_POINTS):
+            distance = cv2.pointPolygonTest(polygon, (float(xy[index, 0]), float(xy[index, 1])), True)
+            if distance > -EYE_REGION_RADIUS:  # inside, or outside but near
+                stable[index] = False
+        stable[list(corners)] = True
+    stable[list(FACE_OVAL)] = False
+    return np.flatnonzero(stable)
+
+
+def spline_weights(layout_xy: Array64, control: npt.NDArray[np.int64], smoothing: float) -> Array64:
+    """W (468 x C): offsets at all points = W @ offsets at the control points (thin-plate spline)."""
+    centres = layout_xy[control]
+
+    def kernel(points: Array64) -> Array64:
+        r2 = ((points[:, np.newaxis, :] - centres[np.newaxis, :, :]) ** 2).sum(axis=2)
+        values: Array64 = 0.5 * r2 * np.log(np.maximum(r2, 1e-20))
+        return values
+
+    count = len(control)
+    system = np.zeros((count + 3, count + 3))
+    system[:count, :count] = kernel(centres) + smoothing * np.eye(count)
+    affine = np.hstack([np.ones((count, 1)), centres])
+    system[:count, count:] = affine
+    system[count:, :count] = affine.T
+    solve = np.linalg.solve(system, np.vstack([np.eye(count), np.zeros((3, count))]))
+    basis = np.hstack([kernel(layout_xy), np.ones((len(layout_xy), 1)), layout_xy])
+    weights: Array64 = basis @ solve
+    return weights
+
+
+class ShapeTransfer:
+    """Moves a target mesh toward a source's proportions (see the module docstring)."""
+
+    def __init__(self, topology: MeshTopology, settings: ShapeSettings = ShapeSettings()) -> None:
+        self.settings = settings
+        layout = topology.layout_468
+        stable = stable_points(layout)
+        hull = np.asarray(FACE_OVAL, dtype=np.int64)
+        self._stable = stable
+        self._control = np.concatenate([stable, hull])
+        self._weights = spline_weights(layout[:, :2].astype(np.float64), self._control, settings.smoothing)
+        self._eyes = (
+            (np.array([*RIGHT_EYELIDS, *range(RIGHT_IRIS_CENTER, RIGHT_IRIS_CENTER + IRIS_POINTS)]), RIGHT_EYE_CORNERS),
+            (np.array([*LEFT_EYELIDS, *range(LEFT_IRIS_CENTER, LEFT_IRIS_CENTER + IRIS_POINTS)]), LEFT_EYE_CORNERS),
+        )
+        self._lips = np.array(sorted({*LIPS_INNER, *LIPS_OUTER}))
+
+    @property
+    def stable_indices(self) -> npt.NDArray[np.int64]:
+        """The points whose offsets are measured (the rest are interpolated or held)."""
+        return self._stable
+
+    def align(self, source_478: npt.ArrayLike, target_478: npt.ArrayLike) -> Similarity3:
+        """The similarity that puts the source mesh over the target's (pose included)."""
+        source = np.asarray(source_478, dtype=np.float64)
+        target = np.asarray(target_478, dtype=np.float64)
+        return estimate_similarity_3d(source[self._stable], target[self._stable])
+
+    def offsets(self, source_478: npt.ArrayLike, target_478: npt.ArrayLike) -> Array64:
+        """Per-point 3D offsets (478 x 3) to add to the target mesh."""
+        source = np.asarray(source_478, dtype=np.float64)
+        target = np.asarray(target_478, dtype=np.float64)[:, :3]
+        aligned = self.align(source, target).apply(source[self._stable])
+        control = np.zeros((len(self._control), 3))
+        control[: len(self._stable)] = aligned - target[self._stable]
+        offsets = np.zeros((LANDMARK_POINTS, 3))
+        offsets[:MESH_POINTS] = self._weights @ control
+        offsets[list(FACE_OVAL)] = 0.0
+        self._place_eyes(target, offsets)
+        offsets[self._lips] = offsets[self._lips].mean(axis=0) if self.settings.move_mouth else 0.0
+        offsets *= self.settings.strength
+        limit = self.settings.max_offset * _eye_distance(target)
+        lengths = np.linalg.norm(offsets[:, :2], axis=1, keepdims=True)
+        offsets *= np.minimum(1.0, limit / np.maximum(lengths, 1e-9))
+        return offsets
+
+    def _place_eyes(self, target: Array64, offsets: Array64) -> None:
+        """Each eyelid margin and iris follows its two corners rigidly (2D similarity), or stays put."""
+        for points, corners in self._eyes:
+            if not self.settings.move_eyes:
+                offsets[points] = 0.0
+                continue
+            start = target[list(corners), :2]
+            end = start + offsets[list(corners), :2]
+            matrix = _similarity_from_two(start, end)
+            moved = target[points, :2] @ matrix[:, :2].T + matrix[:, 2]
+            offsets[points, :2] = moved - target[points, :2]
+            offsets[points, 2] = offsets[list(corners), 2].mean()
+
+    def transfer(self, source_478: npt.ArrayLike, target_478: npt.ArrayLike) -> FloatArray:
+        """The target's 478 landmarks moved toward the source's proportions (float32, target pixels)."""
+        target = np.asarray(target_478, dtype=np.float64)[:, :3]
+        return (target + self.offsets(source_478, target)).astype(np.float32)
+
+
+def _eye_distance(landmarks: Array64) -> float:
+    return float(np.linalg.norm(landmarks[RIGHT_EYE_CORNERS[0], :2] - landmarks[LEFT_EYE_CORNERS[1], :2]))
+
+
+def _similarity_from_two(start: Array64, end: Array64) -> Array64:
+    """The 2D similarity (2 x 3) taking two points to two others (identity when they coincide)."""
+    vector_start, vector_end = start[1] - start[0], end[1] - end[0]
+    length = float(vector_start @ vector_start)
+    if length < 1e-12:
+        return np.array([[1.0, 0.0, end[0, 0] - start[0, 0]], [0.0, 1.0, end[0, 1] - start[0, 1]]])
+    # Complex-number ratio end / start gives the rotation and scale.
+    a = float(vector_end @ vector_start) / length
+    b = float(vector_start[0] * vector_end[1] - vector_start[1] * vector_end[0]) / length
+    linear = np.array([[a, -b], [b, a]])
+    shift = end[0] - linear @ start[0]
+    return np.hstack([linear, shift[:, np.newaxis]])
