@@ -55,7 +55,7 @@ def pyramid_levels(feather_px: float, size_hw: tuple[int, int]) -> int:
 def blend_multiband(
     target_bgr: Frame, source_bgr: Frame, alpha: Mask, levels: int, support: Mask | None = None
 ) -> Frame:
-    """Laplacian-pyramid blending with ``levels`` bands below the finest; alpha's Gaussian pyramid weighs each.
+    """Laplacian-pyramid blending: ``levels`` bands below the finest, each weighed by alpha's pyramid.
 
     The finest band is blended through ``alpha`` itself (a feathered blend at full resolution); the
     coarser bands of (source - target) are blended at half resolution and added back as one smooth
@@ -73,7 +73,9 @@ def blend_multiband(
     difference = np.asarray(cv2.pyrDown(source_bgr), dtype=np.float32)
     difference -= np.asarray(cv2.pyrDown(target_bgr), dtype=np.float32)
     if support is not None:
-        difference *= np.asarray(cv2.pyrDown(np.asarray(support, dtype=np.float32)), np.float32)[..., np.newaxis]
+        difference *= np.asarray(cv2.pyrDown(np.asarray(support, dtype=np.float32)), np.float32)[
+            ..., np.newaxis
+        ]
     alpha_half = np.asarray(cv2.pyrDown(np.asarray(alpha, dtype=np.float32)), dtype=np.float32)
     correction = _pyramid_blend(difference, alpha_half, levels - 1)
     correction -= difference * alpha_half[..., np.newaxis]
@@ -105,13 +107,13 @@ def blend_poisson(target_bgr: Frame, source_bgr: Frame, alpha: Mask) -> Frame:
     touches its border is padded first (``seamlessClone`` needs a margin).
     """
     _check(target_bgr, source_bgr, alpha)
-    hard = (np.asarray(alpha) > 0.02).astype(np.uint8) * 255
-    if not hard.any():
+    inside = np.where(np.asarray(alpha) > 0.02, 255, 0).astype(np.uint8)
+    if not inside.any():
         return target_bgr.copy()
     pad = 2
     target = cv2.copyMakeBorder(target_bgr, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
     source = cv2.copyMakeBorder(source_bgr, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    hard = cv2.copyMakeBorder(hard, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    hard = cv2.copyMakeBorder(inside, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
     x, y, w, h = cv2.boundingRect(hard)
     center = (x + w // 2, y + h // 2)
     cloned: npt.NDArray[np.uint8] = np.asarray(

@@ -1,19 +1,22 @@
 """Colour transfer from the target onto the rendered face: tone, lighting and fine detail.
 
-Three layers, each optional:
+Three layers:
 
 - tone: mean and standard deviation per LAB channel over the skin (no eyes, brows, lips, mouth) of the
-  rendered face are mapped onto the target's (Reinhard-style transfer). Statistics are taken every few
-  frames per track and smoothed exponentially, so the tone never jumps from one frame to the next.
-- shading: the ratio of heavily blurred target and rendered lightness over the skin (a normalised
-  convolution, so eyes and mouth are filled in from the skin around them) multiplies the rendered
-  lightness: the target's light falls on the source's texture.
-- detail: a high-pass of the target's lightness over the skin is added to the rendered face, so an
-  upscaled source carries the target's pores and camera grain instead of looking plastic.
+  rendered face are mapped onto the target's (Reinhard-style transfer, with the contrast change bounded).
+  Statistics are taken every few frames per track and smoothed exponentially, so the tone never jumps
+  from one frame to the next.
+- shading (colour mode ``shading``): heavily blurred lightness and chroma of the target and of the render
+  over the skin (normalised convolutions, so eyes and mouth are filled in from the skin around them) give
+  a lightness gain and a chroma shift: the target's light and colour casts fall on the source's texture,
+  and the source photo's own casts (a green screen's spill, a coloured lamp) go.
+- detail (``detail_weight``): a high-pass of the target's lightness over the skin is added to the
+  rendered face, so an upscaled source carries the target's pores and camera grain instead of looking
+  plastic.
 
-Work is done in OpenCV's 8-bit LAB (L, a, b scaled to 0..255), with per-channel lookup tables for the tone
-and low-resolution images for the statistics and the shading, which keeps a 300-pixel face near a
-millisecond.
+Work is done in OpenCV's 8-bit LAB (L, a, b scaled to 0..255), with per-channel lookup tables for the
+tone and low-resolution images for the statistics and the shading, which keeps a 300-pixel face at about
+two milliseconds.
 """
 
 from dataclasses import dataclass, field
@@ -27,11 +30,17 @@ from facecraft.types import FloatArray, Frame, Mask
 
 ColorMode = Literal["lab", "shading", "none"]
 """``lab``: tone from LAB statistics over the skin; ``shading``: that plus the target's low-frequency
-lighting; ``none``: the rendered colours as they are (fine detail is still carried if asked)."""
+light and colour casts; ``none``: the rendered colours as they are (fine detail is still carried if
+``detail_weight`` asks for it)."""
 COLOR_MODES: tuple[str, ...] = get_args(ColorMode)
 
-_STD_RATIO_LIMITS = (0.4, 2.5)
-"""A channel's contrast is never scaled beyond these factors (a near-flat patch would explode it)."""
+STD_RATIO_LIMITS: tuple[tuple[float, float], ...] = ((0.7, 1.4), (0.6, 1.6), (0.6, 1.6))
+"""Per LAB channel, the contrast is never scaled beyond these factors. Skin statistics mostly measure
+lighting and a little texture: a flat-lit source under a contrasty light would otherwise get its
+blemishes and its eyes' colour amplified two or three times."""
+SHADING_STD_RATIO_LIMITS: tuple[tuple[float, float], ...] = ((1.0, 1.0), (0.6, 1.6), (0.6, 1.6))
+"""With shading on, the lightness's spatial variation comes from the target's light, so its contrast
+is left as it is (scaling it would only scale the source's texture)."""
 _GAIN_LIMITS = (0.4, 2.5)
 """Shading gains are clipped here (a dark hole in the rendered face must not become a bright spot)."""
 _MIN_WEIGHT = 1e-3
@@ -107,24 +116,36 @@ def masked_stats(image: npt.ArrayLike, weights: Mask) -> ColorStats:
     return ColorStats(mean.astype(np.float32), np.sqrt(variance).astype(np.float32))
 
 
-def transfer_gains(source: ColorStats, target: ColorStats) -> tuple[FloatArray, FloatArray]:
-    """Per-channel (scale, offset) so that ``scale * x + offset`` moves source statistics onto target's."""
-    scale = np.clip(
-        target.std / np.maximum(source.std, np.float32(1e-6)), _STD_RATIO_LIMITS[0], _STD_RATIO_LIMITS[1]
-    ).astype(np.float32)
+def transfer_gains(
+    source: ColorStats, target: ColorStats, ratio_limits: tuple[tuple[float, float], ...] | None = None
+) -> tuple[FloatArray, FloatArray]:
+    """Per-channel (scale, offset) so that ``scale * x + offset`` moves source statistics onto target's.
+
+    ``ratio_limits``: per channel (low, high) bounds of the contrast scale; None matches exactly.
+    """
+    ratio = target.std / np.maximum(source.std, np.float32(1e-6))
+    if ratio_limits is not None:
+        low = np.array([limits[0] for limits in ratio_limits], dtype=np.float32)
+        high = np.array([limits[1] for limits in ratio_limits], dtype=np.float32)
+        ratio = np.minimum(np.maximum(ratio, low), high)
+    scale = ratio.astype(np.float32)
     offset = (target.mean - scale * source.mean).astype(np.float32)
     return scale, offset
 
 
-def transfer_stats(image: npt.ArrayLike, source: ColorStats, target: ColorStats) -> FloatArray:
+def transfer_stats(
+    image: npt.ArrayLike,
+    source: ColorStats,
+    target: ColorStats,
+    ratio_limits: tuple[tuple[float, float], ...] | None = None,
+) -> FloatArray:
     """The image (float, any channel units) with each channel mapped from source to target statistics."""
-    scale, offset = transfer_gains(source, target)
+    scale, offset = transfer_gains(source, target, ratio_limits)
     return (np.asarray(image, dtype=np.float32) * scale + offset).astype(np.float32)
 
 
-def transfer_lut(source: ColorStats, target: ColorStats) -> npt.NDArray[np.uint8]:
-    """A 256 x 1 x 3 lookup table for ``cv2.LUT`` doing ``transfer_stats`` on 8-bit images."""
-    scale, offset = transfer_gains(source, target)
+def transfer_lut(scale: FloatArray, offset: FloatArray) -> npt.NDArray[np.uint8]:
+    """A 256 x 1 x 3 ``cv2.LUT`` table applying ``scale * x + offset`` per channel to 8-bit images."""
     levels = np.arange(256, dtype=np.float32)[:, np.newaxis] * scale + offset
     return np.clip(np.round(levels), 0, 255).astype(np.uint8).reshape(256, 1, 3)
 
@@ -132,7 +153,9 @@ def transfer_lut(source: ColorStats, target: ColorStats) -> npt.NDArray[np.uint8
 def blend_stats(previous: ColorStats, measured: ColorStats, weight: float) -> ColorStats:
     """Exponential smoothing: ``previous`` moved ``weight`` of the way towards ``measured``."""
     w = np.float32(weight)
-    return ColorStats(previous.mean + w * (measured.mean - previous.mean), previous.std + w * (measured.std - previous.std))
+    return ColorStats(
+        previous.mean + w * (measured.mean - previous.mean), previous.std + w * (measured.std - previous.std)
+    )
 
 
 def gaussian_blur(image: FloatArray, sigma_px: float) -> FloatArray:
@@ -145,29 +168,54 @@ def gaussian_blur(image: FloatArray, sigma_px: float) -> FloatArray:
 
 
 def masked_low_pass(channel: FloatArray, weights: Mask, sigma_px: float) -> tuple[FloatArray, FloatArray]:
-    """Normalised convolution: (blur of channel over the weights, blur of the weights).
+    """Normalised convolution: (blur of channel(s) over the weights, blur of the weights).
+
+    ``channel`` is H x W or H x W x C; ``weights`` H x W.
 
     Where the weights are 0 (eyes, mouth, background) the result is filled from the weighted pixels
     around; the second array says how much support each pixel had.
     """
     w = np.asarray(weights, dtype=np.float32)
+    values = np.asarray(channel, dtype=np.float32)
     support = gaussian_blur(w, sigma_px)
-    low = gaussian_blur(np.asarray(channel, dtype=np.float32) * w, sigma_px)
+    if values.ndim == 3:
+        low = gaussian_blur(values * w[..., np.newaxis], sigma_px)
+        return (low / np.maximum(support, np.float32(_MIN_WEIGHT))[..., np.newaxis]).astype(
+            np.float32
+        ), support
+    low = gaussian_blur(values * w, sigma_px)
     return (low / np.maximum(support, np.float32(_MIN_WEIGHT))).astype(np.float32), support
 
 
-def shading_gain(source_l: FloatArray, target_l: FloatArray, weights: Mask, sigma_px: float) -> FloatArray:
-    """How much to multiply the rendered lightness so its low frequencies follow the target's.
+def shading_maps(
+    source_lab: FloatArray, target_lab: FloatArray, weights: Mask, sigma_px: float
+) -> tuple[FloatArray, FloatArray]:
+    """Low-frequency corrections that lay the target's light and colour casts on the rendered face.
 
-    A constant lighting gain ``target_l = g * source_l`` gives ``g`` everywhere the weights reach; far
-    from any weighted pixel the gain fades to 1.
+    Returns (gain H x W, shift H x W x 2): multiply the rendered lightness by ``gain`` and add ``shift`` to
+    its a, b channels. Both come from normalised convolutions over ``weights`` (the skin), so eyes, lips
+    and mouth are filled in from the skin around them and keep their own contrast. A constant lighting
+    gain (``target L = g * source L``) gives ``g`` everywhere the weights reach; far from every weighted
+    pixel the corrections fade to none. Colour casts of the source photo (a green screen's spill, a
+    coloured lamp) go, and the target's come on.
     """
-    low_target, support = masked_low_pass(target_l, weights, sigma_px)
-    low_source, _ = masked_low_pass(source_l, weights, sigma_px)
-    gain = low_target / np.maximum(low_source, np.float32(1.0))
-    gain = np.clip(gain, _GAIN_LIMITS[0], _GAIN_LIMITS[1])
+    if source_lab.shape != target_lab.shape or source_lab.ndim != 3 or source_lab.shape[2] != 3:
+        raise ValueError(
+            f"source and target must be H x W x 3 LAB, got {source_lab.shape} and {target_lab.shape}"
+        )
+    low_target, support = masked_low_pass(target_lab, weights, sigma_px)
+    low_source = _normalised(source_lab, weights, support, sigma_px)
     confidence = np.clip(support * np.float32(20.0), 0.0, 1.0)
-    return (np.float32(1.0) + confidence * (gain - np.float32(1.0))).astype(np.float32)
+    gain = low_target[..., 0] / np.maximum(low_source[..., 0], np.float32(1.0))
+    gain = np.clip(gain, _GAIN_LIMITS[0], _GAIN_LIMITS[1])
+    gain = np.float32(1.0) + confidence * (gain - np.float32(1.0))
+    shift = (low_target[..., 1:] - low_source[..., 1:]) * confidence[..., np.newaxis]
+    return gain.astype(np.float32), shift.astype(np.float32)
+
+
+def _normalised(values: FloatArray, weights: Mask, support: FloatArray, sigma_px: float) -> FloatArray:
+    low = gaussian_blur(values * weights[..., np.newaxis], sigma_px)
+    return (low / np.maximum(support, np.float32(_MIN_WEIGHT))[..., np.newaxis]).astype(np.float32)
 
 
 def high_pass(channel: FloatArray, sigma_px: float) -> FloatArray:
@@ -212,7 +260,7 @@ class ColorMatcher:
     """Matches a rendered face to the target, with statistics smoothed per track id.
 
     Faces without a track id are matched afresh on every call. Tracks unseen for ``forget_after`` calls
-    are dropped, so memory stays bounded over long videos.
+    (faces, summed over frames) are dropped, so memory stays bounded over long videos.
     """
 
     settings: ColorSettings = field(default_factory=ColorSettings)
@@ -240,15 +288,16 @@ class ColorMatcher:
         if float(inputs.skin.sum()) <= _MIN_WEIGHT:
             return inputs.source_bgr
         source_lab = np.asarray(cv2.cvtColor(inputs.source_bgr, cv2.COLOR_BGR2LAB), dtype=np.uint8)
-        small = _Small.of(inputs, source_lab, min(1.0, s.work_face_px / max(inputs.face_px, 1.0)))
+        small = _Small(inputs, source_lab, min(1.0, s.work_face_px / max(inputs.face_px, 1.0)))
         scale, offset = np.ones(3, np.float32), np.zeros(3, np.float32)
         if s.mode != "none":
             source_stats, target_stats = self._stats(inputs.track_id, small)
-            scale, offset = transfer_gains(source_stats, target_stats)
-            source_lab = np.asarray(cv2.LUT(source_lab, transfer_lut(source_stats, target_stats)), np.uint8)
+            limits = SHADING_STD_RATIO_LIMITS if s.mode == "shading" else STD_RATIO_LIMITS
+            scale, offset = transfer_gains(source_stats, target_stats, limits)
+            source_lab = np.asarray(cv2.LUT(source_lab, transfer_lut(scale, offset)), np.uint8)
         if s.mode == "shading" or s.detail_weight > 0.0:
-            small_source_l = small.source_lab[..., 0] * scale[0] + offset[0]
-            source_lab = self._lightness(source_lab, inputs, small, small_source_l)
+            small_source = small.source_lab * scale + offset
+            source_lab = self._local(source_lab, inputs, small, small_source)
         return np.asarray(cv2.cvtColor(source_lab, cv2.COLOR_LAB2BGR), dtype=np.uint8)
 
     def _stats(self, track_id: int | None, small: "_Small") -> tuple[ColorStats, ColorStats]:
@@ -272,27 +321,39 @@ class ColorMatcher:
         state.last_seen = self._calls
         return state.source, state.target
 
-    def _lightness(
-        self, source_lab: npt.NDArray[np.uint8], inputs: ColorInputs, small: "_Small", small_source_l: FloatArray
+    def _local(
+        self,
+        source_lab: npt.NDArray[np.uint8],
+        inputs: ColorInputs,
+        small: "_Small",
+        small_source: FloatArray,
     ) -> npt.NDArray[np.uint8]:
+        """Shading (low-frequency lightness gain and chroma shift) and fine detail, on the 8-bit LAB face."""
         s = self.settings
-        lightness = source_lab[..., 0].astype(np.float32)
+        lightness, chroma_a, chroma_b = cv2.split(source_lab)
+        lightness_f = lightness.astype(np.float32)
         size_wh = (lightness.shape[1], lightness.shape[0])
         if s.mode == "shading":
             sigma = s.shading_sigma * inputs.face_px * small.scale
-            gain = shading_gain(small_source_l, small.target_lab()[..., 0], small.skin, sigma)
-            lightness *= np.asarray(cv2.resize(gain, size_wh, interpolation=cv2.INTER_LINEAR), np.float32)
+            gain, shift = shading_maps(small_source, small.target_lab(), small.skin, sigma)
+            lightness_f *= np.asarray(cv2.resize(gain, size_wh, interpolation=cv2.INTER_LINEAR), np.float32)
+            shift_full = np.asarray(cv2.resize(shift, size_wh, interpolation=cv2.INTER_LINEAR), np.float32)
+            chroma_a = cv2.add(chroma_a, shift_full[..., 0], dtype=cv2.CV_8U)
+            chroma_b = cv2.add(chroma_b, shift_full[..., 1], dtype=cv2.CV_8U)
         if s.detail_weight > 0.0:
             target_gray = cv2.cvtColor(inputs.target_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
             detail = high_pass(target_gray, s.detail_sigma * inputs.face_px)
-            weight = np.clip(inputs.skin * np.float32(2.0 * s.detail_weight), 0.0, s.detail_weight)
-            lightness += detail * weight
-        out = source_lab.copy()
-        out[..., 0] = np.clip(lightness + np.float32(0.5), 0, 255).astype(np.uint8)
-        return out
+            weight = np.minimum(inputs.skin * np.float32(2.0 * s.detail_weight), np.float32(s.detail_weight))
+            detail *= weight
+            lightness_f += detail
+        np.maximum(lightness_f, np.float32(0.0), out=lightness_f)
+        lightness = cv2.convertScaleAbs(lightness_f)
+        return np.asarray(cv2.merge([lightness, chroma_a, chroma_b]), dtype=np.uint8)
 
     def _forget_old(self) -> None:
-        stale = [key for key, state in self._tracks.items() if self._calls - state.last_seen > self.forget_after]
+        stale = [
+            key for key, state in self._tracks.items() if self._calls - state.last_seen > self.forget_after
+        ]
         for key in stale:
             del self._tracks[key]
 
@@ -309,22 +370,18 @@ class _Small:
         self._target_bgr = inputs.target_bgr
         self._target_lab: FloatArray | None = None
 
-    @staticmethod
-    def of(inputs: ColorInputs, source_lab: npt.NDArray[np.uint8], scale: float) -> "_Small":
-        return _Small(inputs, source_lab, scale)
-
     def target_lab(self) -> FloatArray:
         if self._target_lab is None:
-            small = np.asarray(_shrink(self._target_bgr, self.size_wh) + np.float32(0.5), dtype=np.uint8)
+            small = np.asarray(np.round(_shrink(self._target_bgr, self.size_wh)), dtype=np.uint8)
             self._target_lab = np.asarray(cv2.cvtColor(small, cv2.COLOR_BGR2LAB), dtype=np.float32)
         return self._target_lab
 
 
 def _shrink(image: npt.NDArray[np.generic], size_wh: tuple[int, int]) -> FloatArray:
-    """Downscale with area averaging (pyramid halvings first, which is much faster for big factors)."""
-    small = np.asarray(image, dtype=np.float32)
+    """Downscale with area averaging (pyramid halvings first, much faster for big factors), as float32."""
+    small = np.asarray(image)
     while small.shape[1] >= 2 * size_wh[0] + 2 and small.shape[0] >= 2 * size_wh[1] + 2:
-        small = np.asarray(cv2.pyrDown(small), dtype=np.float32)
-    if (small.shape[1], small.shape[0]) == size_wh:
-        return small
-    return np.asarray(cv2.resize(small, size_wh, interpolation=cv2.INTER_AREA), dtype=np.float32)
+        small = np.asarray(cv2.pyrDown(small))
+    if (small.shape[1], small.shape[0]) != size_wh:
+        small = np.asarray(cv2.resize(small, size_wh, interpolation=cv2.INTER_AREA))
+    return small.astype(np.float32)

@@ -22,7 +22,7 @@ from facecraft.blend.blending import (
     pyramid_levels,
 )
 from facecraft.blend.color import COLOR_MODES, ColorInputs, ColorMatcher, ColorMode, ColorSettings
-from facecraft.blend.masks import MaskSettings, build_face_masks, erode_feather, face_size_px, hull_outline
+from facecraft.blend.masks import MaskSettings, build_face_masks, face_size_px, hull_outline
 from facecraft.faces.alignment import crop_bounds_in_frame, transform_points
 from facecraft.faces.face import LANDMARK_POINTS, Face
 from facecraft.swap.base import SwapResult
@@ -36,9 +36,6 @@ __all__ = [
     "CompositeSettings",
     "Compositor",
 ]
-
-_COVERAGE_FEATHER = 0.015
-"""Edges of the rendered texture (for example culled triangles) are softened over this fraction."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +91,7 @@ class CompositeSettings:
 
 @dataclass(frozen=True, slots=True)
 class _Region:
-    """A box of the frame (x0, y0, x1, y1) and the face's landmarks in its pixels."""
+    """A box of the frame: columns x0..x1 - 1, rows y0..y1 - 1."""
 
     x0: int
     y0: int
@@ -139,16 +136,15 @@ class Compositor:
         source_region, coverage = _warp_into_region(result, region)
         clock.lap("region")
         local = (landmarks - np.array([region.x0, region.y0], dtype=np.float32)).astype(np.float32)
-        masks = build_face_masks(local, region.size_hw, self._mask_settings)
+        masks = build_face_masks(local, region.size_hw, self._mask_settings, coverage)
         alpha, skin = masks.alpha, masks.skin
-        if float(coverage.min()) < 1.0:
-            soft = erode_feather(coverage, 0.0, _COVERAGE_FEATHER * face_px)
-            alpha, skin = alpha * soft, skin * soft
         clock.lap("masks")
         if float(alpha.max()) <= 0.0:
             self.last_timings_ms = clock.done()
             return output
         matched = self._color.match(ColorInputs(source_region, target_region, skin, face_px, target.track_id))
+        if matched is not source_region:
+            matched = blend_feather(matched, source_region, masks.openings)
         clock.lap("color")
         blended = self._blend(target_region, matched, alpha, face_px)
         output[region.y0 : region.y1, region.x0 : region.x1] = blended
@@ -156,13 +152,17 @@ class Compositor:
         self.last_timings_ms = clock.done()
         return output
 
-    def _region(self, frame_bgr: Frame, result: SwapResult, landmarks: FloatArray, face_px: float) -> _Region | None:
+    def _region(
+        self, frame_bgr: Frame, result: SwapResult, landmarks: FloatArray, face_px: float
+    ) -> _Region | None:
         height, width = frame_bgr.shape[:2]
         crop_h, crop_w = result.crop_bgr.shape[:2]
         bounds = crop_bounds_in_frame((crop_w, crop_h), result.matrix_crop_to_frame, (width, height))
         if bounds is None:
             return None
-        outline = hull_outline(landmarks, self.settings.include_forehead)
+        outline = hull_outline(
+            landmarks, self._mask_settings.include_forehead, self._mask_settings.brow_margin
+        )
         margin = 2.0 + (2.0 ** (self._levels(face_px) + 1) if self.settings.blend == "multiband" else 0.0)
         x0 = max(bounds[0], int(np.floor(float(outline[:, 0].min()) - margin)))
         y0 = max(bounds[1], int(np.floor(float(outline[:, 1].min()) - margin)))
@@ -189,7 +189,11 @@ class Compositor:
 def _frame_landmarks(target: Face, result: SwapResult) -> FloatArray:
     """The target's landmarks in frame pixels, from the result (what was rendered) when it has them."""
     crop_landmarks = np.asarray(result.target_landmarks_crop, dtype=np.float32)
-    if crop_landmarks.ndim == 2 and crop_landmarks.shape[0] == LANDMARK_POINTS and crop_landmarks.shape[1] >= 2:
+    if (
+        crop_landmarks.ndim == 2
+        and crop_landmarks.shape[0] == LANDMARK_POINTS
+        and crop_landmarks.shape[1] >= 2
+    ):
         return transform_points(crop_landmarks, result.matrix_crop_to_frame)
     return np.asarray(target.landmarks_478[:, :2], dtype=np.float32)
 

@@ -57,8 +57,19 @@ class EyeIndices:
 RIGHT_EYE = EyeIndices((33, 133), ((160, 144), (158, 153)), RIGHT_IRIS_CENTER, RIGHT_EYELIDS, RIGHT_EYE_RING)
 LEFT_EYE = EyeIndices((362, 263), ((385, 380), (387, 373)), LEFT_IRIS_CENTER, LEFT_EYELIDS, LEFT_EYE_RING)
 
+DEFAULT_BROW_MARGIN = 0.8
+"""The hull's top edge sits this far from the brows' top towards the mesh row above (0 at the brows)."""
+
+COVERAGE_FEATHER = 0.015
+"""Edges of the rendered texture (for example culled triangles) are softened over this fraction of the face."""
+
 _SUBPIXEL_BITS = 4
 """Polygon vertices are drawn in 1/16 pixel steps (cv2 ``shift``)."""
+_SUPERSAMPLE = 4
+"""Small polygons are rasterised at this many times the mask's resolution, then box-filtered down."""
+_SUPERSAMPLE_BELOW_PX = 64
+"""Polygons larger than this are drawn directly (anti-aliased): their edges are long and the AA edge's
+slight outward bias (about a third of a pixel) does not matter, while a flattened mouth would."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +88,7 @@ class MaskSettings:
     """
 
     include_forehead: bool = False
-    brow_margin: float = 0.5
+    brow_margin: float = DEFAULT_BROW_MARGIN
     erode: float = 0.02
     feather: float = 0.07
     hole_feather: float = 0.012
@@ -110,10 +121,13 @@ class FaceMasks:
 
     alpha: where the swapped face replaces the target (hull, eroded and feathered, minus the kept mouth
         and eyes). skin: the skin over which colour statistics are taken (no eyes, brows, lips or mouth).
+    openings: the eye openings and the mouth interior, where the render keeps its own colours (a swapper
+        usually draws the target's own eyes and mouth there, which skin-based colour transfer would tint).
     """
 
     alpha: Mask
     skin: Mask
+    openings: Mask
 
 
 # --- measurements --------------------------------------------------------------------------------
@@ -154,7 +168,9 @@ def _ramp(value: float, start: float, end: float) -> float:
     return t * t * (3.0 - 2.0 * t)
 
 
-def eye_keep_weights(landmarks: npt.ArrayLike, eye: EyeIndices, settings: MaskSettings) -> tuple[float, float]:
+def eye_keep_weights(
+    landmarks: npt.ArrayLike, eye: EyeIndices, settings: MaskSettings
+) -> tuple[float, float]:
     """(closed, away): how much of the target's eye to keep because it is closed / looking away, in [0, 1]."""
     half_ear, half_away = 0.5 * settings.ear_band, 0.5 * settings.away_band
     ear = eye_aspect_ratio(landmarks, eye)
@@ -168,11 +184,35 @@ def eye_keep_weights(landmarks: npt.ArrayLike, eye: EyeIndices, settings: MaskSe
 
 
 def polygon_mask(points_xy: npt.ArrayLike, size_hw: tuple[int, int]) -> Mask:
-    """An anti-aliased filled polygon with sub-pixel vertices, float32 in [0, 1]."""
-    canvas = np.zeros(size_hw, dtype=np.uint8)
-    fixed = np.round(np.asarray(points_xy, dtype=np.float64)[:, :2] * (1 << _SUBPIXEL_BITS)).astype(np.int32)
-    cv2.fillPoly(canvas, [fixed], 255, cv2.LINE_AA, _SUBPIXEL_BITS)
-    return _to_unit(canvas)
+    """A filled polygon, float32 in [0, 1], each pixel holding about the fraction of it inside the polygon.
+
+    Small polygons are drawn anti-aliased at 4x resolution inside their bounding box and box-filtered
+    down, so edges sit within about 1/8 pixel of where they belong and move continuously with the
+    vertices; a polygon folded flat (lips that touch) leaves only a faint trace that the hole softening
+    removes. Large ones are drawn anti-aliased directly, with sub-pixel vertices.
+    """
+    canvas = np.zeros(size_hw, dtype=np.float32)
+    _add_polygon(canvas, np.asarray(points_xy, dtype=np.float64)[:, :2])
+    return canvas
+
+
+def _add_polygon(canvas: Mask, points_xy: npt.NDArray[np.float64]) -> None:
+    """Draw one polygon into ``canvas`` (max with what is there), supersampled within its bounding box."""
+    height, width = canvas.shape
+    low, high = points_xy.min(axis=0), points_xy.max(axis=0)
+    x0, y0 = max(int(np.floor(low[0])) - 1, 0), max(int(np.floor(low[1])) - 1, 0)
+    x1, y1 = min(int(np.ceil(high[0])) + 2, width), min(int(np.ceil(high[1])) + 2, height)
+    if x1 <= x0 or y1 <= y0:
+        return
+    factor = _SUPERSAMPLE if max(x1 - x0, y1 - y0) <= _SUPERSAMPLE_BELOW_PX else 1
+    fine = np.zeros(((y1 - y0) * factor, (x1 - x0) * factor), dtype=np.uint8)
+    # coarse pixel x covers fine pixels [(x - x0) * f, (x - x0 + 1) * f): centre (x - x0) * f + (f - 1) / 2
+    local = (points_xy - (x0, y0)) * factor + (factor - 1) / 2.0
+    fixed = np.round(local * (1 << _SUBPIXEL_BITS)).astype(np.int32)
+    cv2.fillPoly(fine, [fixed], 255, cv2.LINE_AA, _SUBPIXEL_BITS)
+    coarse = fine if factor == 1 else cv2.resize(fine, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
+    region = canvas[y0:y1, x0:x1]
+    np.maximum(region, _to_unit(np.asarray(coarse, dtype=np.uint8)), out=region)
 
 
 def _to_unit(canvas: npt.NDArray[np.uint8]) -> Mask:
@@ -198,26 +238,29 @@ def _gaussian(mask: Mask, sigma_px: float) -> Mask:
     return np.asarray(blurred, dtype=np.float32)
 
 
-def _normal_cdf(x: float) -> float:
-    return 0.5 * (1.0 + float(np.tanh(0.7978845608 * (x + 0.044715 * x**3))))
-
-
 def _edge_sigma(erode_px: float, feather_px: float) -> float:
-    return max((erode_px + feather_px) / 3.0, 0.3)
+    return max((erode_px + feather_px) / 2.5, 0.3)
 
 
 def _edge_ramp(blurred: Mask, sigma: float, erode_px: float, feather_px: float) -> Mask:
-    low = _normal_cdf(erode_px / sigma)
-    high = min(_normal_cdf((erode_px + feather_px) / sigma), 0.999)
-    return _smoothstep(blurred, min(low, high - 1e-3), high)
+    """Smoothstep over [erode, erode + feather] of the distance inside the edge, read off the blurred mask.
+
+    On a straight edge a Gaussian blur of width ``sigma`` gives the normal CDF of the signed distance;
+    its inverse (the logistic approximation, good to a few percent) turns the blur back into a distance.
+    """
+    b = np.clip(blurred, np.float32(1e-4), np.float32(1.0 - 1e-4))
+    distance = np.log(b / (np.float32(1.0) - b))
+    distance *= np.float32(sigma / 1.702)
+    return _smoothstep(distance, erode_px, erode_px + max(feather_px, 1e-3))
 
 
 def erode_feather(mask: Mask, erode_px: float, feather_px: float) -> Mask:
     """A soft mask that is 0 up to ``erode_px`` inside the edge of ``mask`` and 1 from ``feather_px`` further.
 
-    A Gaussian blur turns the edge into a smooth profile of the distance to it; a smoothstep over the band
-    of blurred values that the wanted distances give (on a straight edge) makes the ramp. Both are
-    continuous in the input, so a moving edge moves the result smoothly.
+    A Gaussian blur turns the edge into a smooth profile from which the distance to the edge is read back
+    (exactly on a straight edge, roughly at corners, which come out rounded); a smoothstep over that
+    distance makes the ramp. Every step is continuous in the input, so a moving edge moves the result
+    smoothly and no pixel ever pops.
     """
     sigma = _edge_sigma(erode_px, feather_px)
     return _edge_ramp(_gaussian(mask, sigma), sigma, erode_px, feather_px)
@@ -232,7 +275,9 @@ def soften(mask: Mask, feather_px: float) -> Mask:
 # --- shapes --------------------------------------------------------------------------------------
 
 
-def hull_outline(landmarks: npt.ArrayLike, include_forehead: bool = False, brow_margin: float = 0.5) -> FloatArray:
+def hull_outline(
+    landmarks: npt.ArrayLike, include_forehead: bool = False, brow_margin: float = DEFAULT_BROW_MARGIN
+) -> FloatArray:
     """The face outline: jaw and cheeks, then the forehead oval or a line just above the brows."""
     xy = np.asarray(landmarks, dtype=np.float32)[:, :2]
     jaw = xy[list(JAW_CONTOUR)]
@@ -245,7 +290,10 @@ def hull_outline(landmarks: npt.ArrayLike, include_forehead: bool = False, brow_
 
 
 def hull_mask(
-    landmarks: npt.ArrayLike, size_hw: tuple[int, int], include_forehead: bool = False, brow_margin: float = 0.5
+    landmarks: npt.ArrayLike,
+    size_hw: tuple[int, int],
+    include_forehead: bool = False,
+    brow_margin: float = DEFAULT_BROW_MARGIN,
 ) -> Mask:
     """The face hull, hard-edged but anti-aliased; stops above the brows unless ``include_forehead``."""
     return polygon_mask(hull_outline(landmarks, include_forehead, brow_margin), size_hw)
@@ -287,24 +335,40 @@ def eyes_keep_mask(landmarks: npt.ArrayLike, size_hw: tuple[int, int], settings:
 # --- the masks one face needs --------------------------------------------------------------------
 
 
-def build_face_masks(landmarks: npt.ArrayLike, size_hw: tuple[int, int], settings: MaskSettings) -> FaceMasks:
-    """Blend alpha and skin masks for one face, in an H x W canvas where ``landmarks`` are in pixels.
+def build_face_masks(
+    landmarks: npt.ArrayLike, size_hw: tuple[int, int], settings: MaskSettings, coverage: Mask | None = None
+) -> FaceMasks:
+    """Blend alpha, skin and openings masks for one face, in an H x W canvas where ``landmarks`` are pixels.
 
+    ``coverage`` (optional, H x W in [0, 1]): where the render holds texture; alpha and skin are cut to it,
+    with a soft edge (``COVERAGE_FEATHER`` of the face), so holes such as culled triangles get no seam.
     The masks are drawn at a reduced scale (face about ``settings.work_face_px``) and resized up; they are
     smooth by construction, so nothing is lost and the cost no longer follows the face's size.
     """
     height, width = size_hw
     if height <= 0 or width <= 0:
         raise ValueError(f"mask size must be positive, got {size_hw}")
+    if coverage is not None and coverage.shape != size_hw:
+        raise ValueError(f"coverage must be {size_hw}, got {coverage.shape}")
     points = np.asarray(landmarks, dtype=np.float32)
     scale = min(1.0, settings.work_face_px / face_size_px(points))
     small_hw = (max(int(np.ceil(height * scale)), 1), max(int(np.ceil(width * scale)), 1))
     factors = np.array([small_hw[1] / width, small_hw[0] / height], dtype=np.float32)
     small = points[:, :2] * factors + np.float32(0.5) * (factors - np.float32(1.0))
-    alpha, skin = _face_masks_at(small, small_hw, settings)
+    alpha, skin, openings = _face_masks_at(small, small_hw, settings)
+    if coverage is not None and float(coverage.min()) < 1.0:
+        small_coverage = coverage if small_hw == size_hw else _shrink(coverage, small_hw)
+        soft = erode_feather(small_coverage, 0.0, COVERAGE_FEATHER * face_size_px(small))
+        alpha *= soft
+        skin *= soft
     if small_hw == (height, width):
-        return FaceMasks(alpha, skin)
-    return FaceMasks(_resize(alpha, size_hw), _resize(skin, size_hw))
+        return FaceMasks(alpha, skin, openings)
+    return FaceMasks(_resize(alpha, size_hw), _resize(skin, size_hw), _resize(openings, size_hw))
+
+
+def _shrink(mask: Mask, size_hw: tuple[int, int]) -> Mask:
+    shrunk = cv2.resize(mask, (size_hw[1], size_hw[0]), interpolation=cv2.INTER_AREA)
+    return np.asarray(shrunk, dtype=np.float32)
 
 
 def _resize(mask: Mask, size_hw: tuple[int, int]) -> Mask:
@@ -312,39 +376,36 @@ def _resize(mask: Mask, size_hw: tuple[int, int]) -> Mask:
     return np.asarray(resized, dtype=np.float32)
 
 
-def _face_masks_at(points: FloatArray, size_hw: tuple[int, int], settings: MaskSettings) -> tuple[Mask, Mask]:
+def _face_masks_at(
+    points: FloatArray, size_hw: tuple[int, int], settings: MaskSettings
+) -> tuple[Mask, Mask, Mask]:
     face_px = face_size_px(points)
     erode_px, feather_px = settings.erode * face_px, settings.feather * face_px
+    hole_px = settings.hole_feather * face_px
     sigma = _edge_sigma(erode_px, feather_px)
     hull = hull_mask(points, size_hw, settings.include_forehead, settings.brow_margin)
     blurred = _gaussian(hull, sigma)
     alpha = _edge_ramp(blurred, sigma, erode_px, feather_px)
-    holes = _holes(points, size_hw, settings)
-    if holes is not None:
-        alpha *= np.float32(1.0) - soften(holes, settings.hole_feather * face_px)
+    mouth = mouth_mask(points, size_hw)
+    if settings.keep_mouth:
+        alpha *= np.float32(1.0) - soften(mouth, hole_px)
+    if settings.keep_eyes:
+        alpha *= np.float32(1.0) - soften(eyes_keep_mask(points, size_hw, settings), hole_px)
     if settings.include_forehead:
         blurred = _gaussian(hull_mask(points, size_hw, False, 0.0), sigma)
-    skin = _edge_ramp(blurred, sigma, erode_px + 0.5 * feather_px, 0.5 * feather_px)
-    skin *= np.clip(np.float32(1.0) - np.float32(2.0) * _gaussian(features_mask(points, size_hw), 0.01 * face_px), 0, 1)
-    return alpha, skin
-
-
-def _holes(points: FloatArray, size_hw: tuple[int, int], settings: MaskSettings) -> Mask | None:
-    """The kept mouth interior and eyes, hard-edged (anti-aliased), or None when nothing is kept."""
-    holes: Mask | None = None
-    if settings.keep_mouth:
-        holes = mouth_mask(points, size_hw)
-    if settings.keep_eyes:
-        eyes = eyes_keep_mask(points, size_hw, settings)
-        holes = eyes if holes is None else np.maximum(holes, eyes)
-    return holes
+    skin = _edge_ramp(blurred, sigma, erode_px, 0.5 * feather_px)
+    skin *= np.clip(
+        np.float32(1.0) - np.float32(2.0) * _gaussian(features_mask(points, size_hw), 0.01 * face_px), 0, 1
+    )
+    for eye in (RIGHT_EYE, LEFT_EYE):
+        _add_polygon(mouth, points[list(eye.lids)].astype(np.float64))
+    return alpha, skin, soften(mouth, hole_px)
 
 
 def features_mask(landmarks: npt.ArrayLike, size_hw: tuple[int, int]) -> Mask:
     """Brows, lips (with the mouth) and eyes with their lids: what is not skin, for colour statistics."""
     xy = np.asarray(landmarks, dtype=np.float64)[:, :2]
-    indices = (RIGHT_BROW, LEFT_BROW, LIPS_OUTER, RIGHT_EYE_RING, LEFT_EYE_RING)
-    polygons = [np.round(xy[list(ids)] * (1 << _SUBPIXEL_BITS)).astype(np.int32) for ids in indices]
-    canvas = np.zeros(size_hw, dtype=np.uint8)
-    cv2.fillPoly(canvas, polygons, 255, cv2.LINE_AA, _SUBPIXEL_BITS)
-    return _to_unit(canvas)
+    canvas = np.zeros(size_hw, dtype=np.float32)
+    for indices in (RIGHT_BROW, LEFT_BROW, LIPS_OUTER, RIGHT_EYE_RING, LEFT_EYE_RING):
+        _add_polygon(canvas, xy[list(indices)])
+    return canvas

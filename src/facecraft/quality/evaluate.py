@@ -77,13 +77,13 @@ def evaluate(
     inputs: EvalInputs, tools: QualityTools, on_frame: Callable[[int], None] | None = None
 ) -> Evaluation:
     """Measure a swap from files. ``on_frame(index)`` is called after each frame (progress)."""
-    source_embedding = _source_embedding(inputs.source, tools)
+    source_embedding = None if inputs.source is None else embed_source(inputs.source, tools)
     target_is_image = is_image_path(inputs.target)
     if target_is_image != is_image_path(inputs.swapped):
         kinds = ("an image", "a video") if target_is_image else ("a video", "an image")
         detail = f"the target is {kinds[0]} but this is {kinds[1]}; compare a swap with its own target"
         raise UnsupportedFormatError(inputs.swapped, detail)
-    frame_count = 1 if target_is_image else probe(inputs.target).frame_count
+    frame_count = 1 if target_is_image else _paired_frame_count(inputs)
     schedule = IdentitySchedule.evenly(frame_count, inputs.identity_frames)
     settings = RecorderSettings(identity=schedule, sheet_frames=inputs.sheet_frames)
     recorder = QualityRecorder(tools.mesh, tools.identity, source_embedding, settings)
@@ -96,9 +96,8 @@ def evaluate(
     return Evaluation(recorder.report(), tuple(recorder.sheet_rows))
 
 
-def _source_embedding(source: Path | None, tools: QualityTools) -> FloatArray | None:
-    if source is None:
-        return None
+def embed_source(source: Path, tools: QualityTools) -> FloatArray:
+    """Identity embedding of the largest face in the source photo."""
     if not is_image_path(source):
         raise UnsupportedFormatError(source, "the source must be a photo (JPEG, PNG, WebP), as for the swap")
     image_bgr = read_image(source)
@@ -106,6 +105,11 @@ def _source_embedding(source: Path | None, tools: QualityTools) -> FloatArray | 
     if not faces:
         raise NoFaceError(f"source photo '{source}'")
     return tools.identity(image_bgr, max(faces, key=lambda f: f.area_px))
+
+
+def _paired_frame_count(inputs: EvalInputs) -> int:
+    """Frames both videos have (identity samples are spread over these)."""
+    return min(probe(inputs.target).frame_count, probe(inputs.swapped).frame_count)
 
 
 def _observe_images(inputs: EvalInputs, tools: QualityTools, recorder: QualityRecorder) -> None:

@@ -166,6 +166,19 @@ def head_pose(landmarks_478: FloatArray, frame_wh: tuple[int, int]) -> HeadPose 
     return angles_from_rotation(np.asarray(rotation, dtype=np.float64))
 
 
+def project_canonical(
+    pose: HeadPose, frame_wh: tuple[int, int], center_xy: tuple[float, float], eye_span_px: float
+) -> F64:
+    """Image positions (40 x 2, ``POSE_POINTS`` order) of the canonical face turned by ``pose``, placed so
+    its origin projects to ``center_xy`` and its eye corners are about ``eye_span_px`` apart when frontal."""
+    camera = camera_matrix(frame_wh)
+    focal, cx, cy = float(camera[0, 0]), float(camera[0, 2]), float(camera[1, 2])
+    depth = focal / eye_span_px
+    translation = np.array([(center_xy[0] - cx) * depth / focal, (center_xy[1] - cy) * depth / focal, depth])
+    points = CANONICAL_POINTS_3D @ rotation_from_angles(pose).T + translation
+    return np.asarray((points[:, :2] / points[:, 2:3]) * focal + np.array([cx, cy]), dtype=np.float64)
+
+
 def pose_error(target: Sequence[HeadPose], output: Sequence[HeadPose]) -> PoseError | None:
     """Mean absolute differences of paired poses (same frames); ``None`` for no pairs."""
     if len(target) != len(output):

@@ -1,0 +1,268 @@
+"""Swap quality on issue 3's real pairs (a Markdown table plus contact sheets), and the recorder's cost.
+
+    .venv/bin/python bench/quality.py [--overhead]             # swap each pair, then evaluate it
+    .venv/bin/python bench/quality.py --swapped-dir DIR        # evaluate outputs already made
+    .venv/bin/python bench/quality.py --self                   # each target against itself (the ideal)
+    .venv/bin/python bench/quality.py --recorder-cost          # ms per 720p frame of the quality recorder
+    ... [--frames 16] [--out bench/quality] [--write-results]
+
+Outputs of a swap are looked for as ``DIR/SOURCE_on_TARGET.mp4`` (stems, e.g. ``d30_on_d18.mp4``). Without
+``--swapped-dir`` each pair is swapped with the library (``facecraft.pipeline.swap.run_swap``) with a
+background quality recorder attached (as ``facecraft swap --report`` does); with ``--overhead`` the 720p pair
+is also swapped without it, which gives the recorder's share of the swap's time (issue 4's target: under
+10%). When the swap library cannot be imported yet, the pairs are skipped with a note.
+Contact sheets go to ``--out``; ``--write-results`` puts the table into ``bench/RESULTS.md`` between
+``<!-- quality:begin -->`` and ``<!-- quality:end -->`` (appended when the markers are missing).
+"""
+
+import argparse
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from facecraft.faces.mesh import FaceMesh
+from facecraft.media.image import write_image
+from facecraft.media.probe import probe
+from facecraft.media.reader import FrameReader
+from facecraft.pipeline.builder import build_tracker
+from facecraft.quality.background import build_swap_recorder
+from facecraft.quality.evaluate import EvalInputs, QualityTools, build_quality_tools, embed_source, evaluate
+from facecraft.quality.recorder import QualityRecorder, RecorderSettings
+from facecraft.quality.report import REPORT_KEYS, QualityReport
+from facecraft.types import Frame
+
+MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
+BENCH = Path(__file__).resolve().parent
+PAIRS = (
+    ("d30.jpg", "d18.mp4"),
+    ("d30.jpg", "d3.mp4"),
+    ("d30.jpg", "s18.mp4"),
+    ("d8.jpg", "d20.mp4"),
+    ("d8.jpg", "d10.mp4"),
+)
+"""(source photo, target video) pairs from issue 3's targets."""
+BEGIN, END = "<!-- quality:begin -->", "<!-- quality:end -->"
+OVERHEAD_TARGET = 0.10
+OVERHEAD_CLIP = "s18.mp4"
+"""The 720p clip the recorder's share of the swap time is measured on."""
+
+
+@dataclass(frozen=True, slots=True)
+class SwapRun:
+    """One swap made by the bench: where, how long, and what the recorder attached to it measured.
+
+    plain_seconds: the same swap without the recorder (only with --overhead), for the recorder's share.
+    """
+
+    output: Path
+    seconds: float
+    frames: int
+    report: QualityReport
+    plain_seconds: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PairResult:
+    name: str
+    report: QualityReport
+    swap: SwapRun | None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--swapped-dir", type=Path)
+    parser.add_argument("--self", dest="against_self", action="store_true")
+    parser.add_argument("--recorder-cost", action="store_true")
+    parser.add_argument("--frames", type=int, default=16, help="identity frames per clip")
+    parser.add_argument("--out", type=Path, default=BENCH / "quality")
+    parser.add_argument("--write-results", action="store_true")
+    parser.add_argument(
+        "--overhead", action="store_true", help=f"swap {OVERHEAD_CLIP} also without the recorder, to time it"
+    )
+    args = parser.parse_args()
+    if not (MEDIA / "videos").is_dir():
+        print(f"skipped: real media not found at {MEDIA}")
+        return 0
+    tools = build_quality_tools()
+    if args.recorder_cost:
+        return recorder_cost(tools)
+    results = []
+    for source_name, target_name in PAIRS:
+        result = run_pair(source_name, target_name, args, tools)
+        if result is not None:
+            results.append(result)
+    if not results:
+        print("no pair evaluated (no swap library yet and no --swapped-dir); try --self for the ideal row")
+        return 0
+    table = markdown_table(results, "target itself (ideal)" if args.against_self else "swap")
+    print(table)
+    print_overheads(results)
+    if args.write_results:
+        write_results(table)
+    return 0
+
+
+def run_pair(
+    source_name: str, target_name: str, args: argparse.Namespace, tools: QualityTools
+) -> PairResult | None:
+    source, target = MEDIA / "images" / source_name, MEDIA / "videos" / target_name
+    name = f"{Path(source_name).stem}_on_{Path(target_name).stem}"
+    swap: SwapRun | None = None
+    if args.against_self:
+        swapped = target
+    elif args.swapped_dir is not None:
+        swapped = args.swapped_dir / f"{name}.mp4"
+        if not swapped.is_file():
+            print(f"{name}: skipped, {swapped} not found")
+            return None
+    else:
+        measure_plain = args.overhead and target_name == OVERHEAD_CLIP
+        swap = swap_with_library(source, target, args.out / f"{name}.mp4", tools, measure_plain)
+        if swap is None:
+            print(f"{name}: skipped, the swap library (facecraft.pipeline.swap) cannot be imported yet")
+            return None
+        swapped = swap.output
+    started = time.perf_counter()
+    evaluation = evaluate(
+        EvalInputs(source, target, swapped, identity_frames=args.frames, sheet_frames=4), tools
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    sheet_name = f"{name}{'_self' if args.against_self else ''}.png"
+    write_image(args.out / sheet_name, evaluation.contact_sheet(f"{name}: {swapped.name}"))
+    print(f"{name}: evaluated in {time.perf_counter() - started:.1f} s, sheet {args.out / sheet_name}")
+    return PairResult(name, evaluation.report, swap)
+
+
+def swap_with_library(
+    source: Path, target: Path, output: Path, tools: QualityTools, measure_plain: bool
+) -> SwapRun | None:
+    """Swap with the runner, the swap's quality recorder attached (as ``--report`` would). Adapt here if
+    the runner's API moves. With ``measure_plain``, swap once more without it, for the recorder's share."""
+    try:
+        from facecraft.pipeline.swap import SwapRequest, run_swap
+        from facecraft.pipeline.swap_builder import SwapConfig, build_swap
+    except ImportError:
+        return None
+    output.parent.mkdir(parents=True, exist_ok=True)
+    components = build_swap(SwapConfig(source=source))
+    plain_seconds = None
+    if measure_plain:
+        started = time.perf_counter()
+        run_swap(SwapRequest(target, output), components)
+        plain_seconds = time.perf_counter() - started
+    recorder = build_swap_recorder(embed_source(source, tools), probe(target).duration_s)
+    components.observers = (recorder,)
+    started = time.perf_counter()
+    swap_report = run_swap(SwapRequest(target, output), components)
+    report = recorder.report()
+    seconds = time.perf_counter() - started
+    return SwapRun(output, seconds, swap_report.frames, report, plain_seconds)
+
+
+def markdown_table(results: list[PairResult], kind: str) -> str:
+    header = "| pair | " + " | ".join(REPORT_KEYS) + " |"
+    lines = [
+        f"Swap quality ({kind}), `facecraft eval` numbers:",
+        "",
+        header,
+        "|" + "---|" * (len(REPORT_KEYS) + 1),
+    ]
+    for result in results:
+        row = result.report.to_json()
+        lines.append(f"| {result.name} | " + " | ".join(_cell(row[key]) for key in REPORT_KEYS) + " |")
+    means = [_mean([r.report.to_json()[key] for r in results]) for key in REPORT_KEYS]
+    cells = [
+        f"{v:.0f}" if key == "frames" and v is not None else _cell(v)
+        for key, v in zip(REPORT_KEYS, means, strict=True)
+    ]
+    lines.append("| **mean** | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def print_overheads(results: list[PairResult]) -> None:
+    for result in results:
+        swap = result.swap
+        if swap is None:
+            continue
+        line = f"{result.name}: swap with the quality recorder {swap.frames / swap.seconds:.1f} fps"
+        if swap.plain_seconds is not None:
+            share = swap.seconds / swap.plain_seconds - 1
+            verdict = "PASS" if share < OVERHEAD_TARGET else "FAIL"
+            line += (
+                f", without {swap.frames / swap.plain_seconds:.1f} fps: the report costs {share:.1%} "
+                f"of the swap's time (target < {OVERHEAD_TARGET:.0%}: {verdict})"
+            )
+        print(line)
+        print(f"  during-swap report: {swap.report.to_json()}")
+
+
+def recorder_cost(tools: QualityTools, frames: int = 150) -> int:
+    """ms per 720p frame of QualityRecorder.observe on s18 (no identity), and one identity sample's cost."""
+    video = MEDIA / "videos" / "s18.mp4"
+    with FrameReader(video) as reader:
+        decoded = [(f.index, f.time_s, f.image_bgr) for _, f in zip(range(frames), reader, strict=False)]
+    tracker = build_tracker(tools.analyzer)
+    faces = [tracker.update(image, time_s) for _, time_s, image in decoded]
+    rng = np.random.default_rng(0)
+    outputs = [_noisy(image, rng) for _, _, image in decoded]
+    mesh = FaceMesh(with_iris=False)
+    height, width = decoded[0][2].shape[:2]
+    print(f"{video.name} {width}x{height}, {len(decoded)} frames, one face; output = target + noise")
+    for pair_every in (1, 4):
+        recorder = QualityRecorder(mesh, None, None, RecorderSettings(pair_every=pair_every))
+        timings = []
+        for (index, time_s, image), output, frame_faces in zip(decoded, outputs, faces, strict=True):
+            start = time.perf_counter()
+            recorder.observe(index, time_s, image, output, frame_faces)
+            timings.append(1000 * (time.perf_counter() - start))
+        print(
+            f"observe, pair_every={pair_every}: median {statistics.median(timings):.2f} ms/frame, "
+            f"mean {statistics.fmean(timings):.2f} ms/frame (identity not included)"
+        )
+    face = faces[0][0]
+    start = time.perf_counter()
+    for _ in range(5):
+        tools.identity(decoded[0][2], face)
+    embed_ms = 1000 * (time.perf_counter() - start) / 5
+    print(f"identity sample: 2 embeddings x {embed_ms:.1f} ms = {2 * embed_ms:.0f} ms per sampled frame")
+    return 0
+
+
+def _noisy(image: Frame, rng: np.random.Generator) -> Frame:
+    noise = rng.integers(-2, 3, image.shape, dtype=np.int16)
+    noisy: Frame = np.clip(image.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+    return noisy
+
+
+def write_results(table: str) -> None:
+    path = BENCH / "RESULTS.md"
+    text = path.read_text() if path.is_file() else "# Benchmark results\n"
+    block = f"{BEGIN}\n{table}\n{END}"
+    if BEGIN in text and END in text:
+        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
+    else:
+        text = text.rstrip("\n") + "\n\n## Swap quality (issue 4)\n\n" + block + "\n"
+    path.write_text(text)
+    print(f"table written to {path}")
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) >= 0.01 or value == 0 else f"{value:.4f}"
+    return str(value)
+
+
+def _mean(values: list[int | float | None]) -> float | None:
+    present = [float(v) for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

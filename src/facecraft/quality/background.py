@@ -1,0 +1,114 @@
+"""``BackgroundRecorder``: a ``QualityRecorder`` on its own thread, so the swap's report uses idle CPU.
+
+``observe`` only queues references to the frames (no copy): the caller must not change a frame after
+passing it (the swap runner does not: decoded frames and composited outputs are fresh arrays). The
+queue is bounded, so a recorder that falls behind slows the swap a little instead of holding memory.
+The mesh, OpenCV and dlib release the GIL for most of their work, so on two cores the measuring
+overlaps the swap's own Python-light stages.
+"""
+
+import queue
+import threading
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Protocol, Self
+
+from facecraft.faces.face import Face
+from facecraft.faces.identity import DlibIdentity
+from facecraft.faces.mesh import FaceMesh
+from facecraft.quality.recorder import QualityRecorder, RecorderSettings
+from facecraft.quality.report import QualityReport
+from facecraft.types import FloatArray, Frame
+
+_Item = tuple[int, float, Frame, Frame, tuple[Face, ...]]
+
+
+class BackgroundRecorder:
+    """Same ``observe`` and ``report`` as ``QualityRecorder``; a thread error is raised by the next call."""
+
+    def __init__(self, recorder: QualityRecorder, max_queued: int = 8) -> None:
+        self._recorder = recorder
+        self._queue: queue.Queue[_Item | None] = queue.Queue(maxsize=max(1, max_queued))  # None: stop
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="facecraft-quality", daemon=True)
+        self._thread.start()
+
+    @property
+    def recorder(self) -> QualityRecorder:
+        """The wrapped recorder (read it only after ``report`` or ``close``)."""
+        return self._recorder
+
+    def observe(
+        self, index: int, time_s: float, target_bgr: Frame, output_bgr: Frame, target_faces: Sequence[Face]
+    ) -> None:
+        self._raise_pending()
+        if not self._thread.is_alive():
+            raise RuntimeError("BackgroundRecorder is closed")
+        self._queue.put((index, time_s, target_bgr, output_bgr, tuple(target_faces)))
+
+    def report(self) -> QualityReport:
+        """Wait for every queued frame, then the report."""
+        self.close()
+        return self._recorder.report()
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        self._raise_pending()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self._error is not None:
+                continue  # drain after a failure so the producer never blocks
+            try:
+                self._recorder.observe(*item)
+            except BaseException as error:  # re-raised in the caller's thread
+                self._error = error
+
+    def _raise_pending(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        if kind is None:
+            self._raise_pending()
+
+
+class SwapRecorder(Protocol):
+    """What the swap runner needs: a ``FrameObserver`` that also gives the report at the end."""
+
+    def observe(
+        self, index: int, time_s: float, target_bgr: Frame, output_bgr: Frame, target_faces: Sequence[Face]
+    ) -> None: ...
+
+    def report(self) -> QualityReport: ...
+
+
+def build_swap_recorder(
+    source_embedding: FloatArray | None,
+    duration_s: float | None,
+    *,
+    identity_frames: int = 4,
+    pair_every: int = 1,
+    background: bool = True,
+) -> SwapRecorder:
+    """The recorder for ``facecraft swap --report`` (loads the mesh and dlib: a fraction of a second).
+
+    One per video: make a new one for each target. ``source_embedding``: ``SourceIdentity.embedding``, or
+    ``DlibIdentity().embed(source.image_bgr, source.face)`` when the source carries none.
+    """
+    settings = RecorderSettings.for_swap(duration_s, identity_frames, pair_every)
+    recorder = QualityRecorder(FaceMesh(with_iris=False), DlibIdentity(), source_embedding, settings)
+    return BackgroundRecorder(recorder) if background else recorder

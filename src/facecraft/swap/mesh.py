@@ -1,0 +1,286 @@
+"""The instant, training-free swapper: the source's face texture carried over the target's face mesh.
+
+Per source (``prepare``): the photo becomes a texture with its occluders filled (``source.py``), at a few
+resolutions (so a small target face is not sampled from a much larger texture), and each mesh triangle
+gets its texture coordinates (a triangle the source photo shows badly squeezed, because the head is
+turned, borrows its mirror partner's texture).
+
+Per target face (``swap``):
+
+1. shape transfer (``shape.py``): the target's mesh moves toward the source's proportions, keeping the
+   target's expression and face outline;
+2. culling: the canonical mesh's triangle normals, turned by the target's head pose, tell which triangles
+   face away from the camera; those are not drawn, so turned heads do not smear. The rest are drawn far to
+   near, so the nose hides the far cheek;
+3. one piecewise-affine warp (``warp.py``) renders the face into an axis-aligned crop around the target
+   face at frame scale. The mouth opening (and, by default, the eye openings) are drawn from the target
+   frame itself, moved along with the shape transfer, so teeth, tongue, blinks and gaze stay the target's
+   and line up with the rendered lips and lids.
+
+The crop holds the frame's own pixels wherever nothing was drawn; ``coverage`` says where texture was
+drawn (the face oval, soft at its edge). Colour, shading, grain and the final mask are the compositor's.
+"""
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from facecraft.faces.face import MESH_POINTS, Face
+from facecraft.swap.base import SWAPPERS, SourceIdentity, SwapperConfig, SwapResult
+from facecraft.swap.shape import ShapeSettings, ShapeTransfer, estimate_similarity_3d
+from facecraft.swap.source import PreparedSource, SourceSettings, prepare_source
+from facecraft.swap.triangles import MeshTopology, load_topology, triangle_normals
+from facecraft.swap.warp import PiecewiseAffineWarper
+from facecraft.types import Affine, FloatArray, Frame
+
+EyeSource = Literal["target", "source"]
+EYE_SOURCES: tuple[EyeSource, ...] = get_args(EyeSource)
+
+MIN_LEVEL_FACE_PX = 48.0
+"""Texture levels stop halving once the face would be smaller than this."""
+LEVEL_HYSTERESIS = 0.3
+"""A texture level is kept until the ideal one differs by this much (in octaves), so sharpness never flickers."""
+OBLIQUE_FACING = 0.15
+OBLIQUE_GAIN = 0.3
+"""A source triangle turned from the camera so far that its normal's cosine is under OBLIQUE_FACING borrows
+its mirror partner's texture when the partner faces the camera at least OBLIQUE_GAIN better."""
+
+
+@dataclass(frozen=True, slots=True)
+class MeshSwapSettings:
+    """Options of the mesh swapper.
+
+    eyes: what fills the eye openings: the target's own eyes (gaze and blinks, moved with the shape
+        transfer) or the source's eyes (fanned from the iris centres, so they follow the target's gaze).
+    crop_margin: the crop reaches this far (fraction of the face size) beyond the rendered face.
+    cull_below: triangles whose normal's turn toward the camera is at most this (cosine) are not drawn.
+    """
+
+    shape: ShapeSettings = field(default_factory=ShapeSettings)
+    source: SourceSettings = field(default_factory=SourceSettings)
+    eyes: EyeSource = "target"
+    crop_margin: float = 0.1
+    cull_below: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.eyes not in EYE_SOURCES:
+            raise ValueError(f"eyes must be one of {', '.join(EYE_SOURCES)}, got {self.eyes!r}")
+        if not 0.0 <= self.crop_margin <= 1.0:
+            raise ValueError(f"crop_margin must be in [0, 1], got {self.crop_margin}")
+        if not -1.0 <= self.cull_below < 1.0:
+            raise ValueError(f"cull_below must be in [-1, 1), got {self.cull_below}")
+
+
+@dataclass(frozen=True, slots=True)
+class _TextureLevel:
+    """One resolution of the source texture: the texture, and per-triangle texture corners (K, 3, 2)."""
+
+    texture_bgra: npt.NDArray[np.uint8]
+    face_px: float
+    face_corners: FloatArray
+    eye_corners: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """Everything ``swap`` needs about the prepared source."""
+
+    landmarks_478: FloatArray
+    levels: tuple[_TextureLevel, ...]
+    notes: tuple[str, ...]
+
+
+class MeshSwapper:
+    """Instant swapper: piecewise-affine warp of the source texture over the target's mesh.
+
+    Not thread-safe (it reuses buffers): one per thread.
+    """
+
+    def __init__(self, settings: MeshSwapSettings = MeshSwapSettings(), topology: MeshTopology | None = None):
+        self.settings = settings
+        self.topology = topology if topology is not None else load_topology()
+        self._shape = ShapeTransfer(self.topology, settings.shape)
+        self._warper = PiecewiseAffineWarper()
+        self._normals = triangle_normals(self.topology.layout_468, self.topology.face_triangles)
+        self._face_z_index = self.topology.face_triangles
+        self._source: _Source | None = None
+        self._levels_by_track: dict[int | None, int] = {}
+        self._atlas = np.zeros((0, 0, 4), dtype=np.uint8)
+        self._atlas_texture: npt.NDArray[np.uint8] | None = None
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What preparing the source found (occluders filled), for the user."""
+        return self._source.notes if self._source is not None else ()
+
+    def prepare(self, source: SourceIdentity) -> None:
+        """Cut, clean and cache the source's texture at a few resolutions."""
+        prepared = prepare_source(source.image_bgr, source.face, self.topology, self.settings.source)
+        self._source = _Source(
+            landmarks_478=source.face.landmarks_478.astype(np.float32),
+            levels=self._texture_levels(prepared),
+            notes=prepared.notes,
+        )
+        self._levels_by_track.clear()
+
+    def _texture_levels(self, prepared: PreparedSource) -> tuple[_TextureLevel, ...]:
+        xy = prepared.landmarks_478[:, :2].astype(np.float64)
+        facing, partner_facing = self._facing(prepared.landmarks_478.astype(np.float64), with_partners=True)
+        corners = _texture_corners(xy, facing, partner_facing, self.topology)
+        eye_corners = xy[self.topology.eye_triangles]
+        texture = prepared.texture_bgra
+        face_px = _face_size(xy)
+        levels = []
+        scale = 1.0
+        while True:
+            levels.append(
+                _TextureLevel(
+                    texture_bgra=texture,
+                    face_px=face_px * scale,
+                    face_corners=_level_coordinates(corners, scale),
+                    eye_corners=_level_coordinates(eye_corners, scale),
+                )
+            )
+            if face_px * scale / 2 < MIN_LEVEL_FACE_PX:
+                break
+            texture = cv2.pyrDown(texture)
+            scale /= 2
+        return tuple(levels)
+
+    def swap(self, frame_bgr: Frame, target: Face) -> SwapResult:
+        """The source's face rendered over ``target`` in a crop of the frame (see the module docstring)."""
+        if self._source is None:
+            raise RuntimeError("MeshSwapper.swap called before prepare(source)")
+        source = self._source
+        target_lm = target.landmarks_478.astype(np.float64)
+        rendered = self._shape.transfer(source.landmarks_478, target_lm).astype(np.float64)
+        x0, y0, x1, y1 = _crop_box(rendered, frame_bgr.shape[1], frame_bgr.shape[0], self.settings.crop_margin)
+        origin = np.array([x0, y0], dtype=np.float64)
+        dst_xy = rendered[:, :2] - origin
+        level = self._choose_level(source, _face_size(dst_xy), target.track_id)
+        atlas, frame_offset = self._fill_atlas(level.texture_bgra, frame_bgr, (x0, y0, x1, y1))
+        src_tri, dst_tri, order = self._triangles(level, target_lm, rendered, dst_xy, frame_offset)
+        result = self._warper.warp(atlas, src_tri, dst_tri, order, (x1 - x0, y1 - y0))
+        crop_bgr = np.ascontiguousarray(frame_bgr[y0:y1, x0:x1])
+        coverage = result.image[..., 3].astype(np.float32) * np.float32(1.0 / 255.0)
+        drawn = coverage > 0.0
+        crop_bgr = crop_bgr.copy()
+        np.copyto(crop_bgr, result.image[..., :3], where=drawn[..., np.newaxis])
+        landmarks_crop = rendered.astype(np.float32)
+        landmarks_crop[:, :2] -= origin.astype(np.float32)
+        matrix: Affine = np.array([[1.0, 0.0, x0], [0.0, 1.0, y0]], dtype=np.float32)
+        return SwapResult(crop_bgr, coverage, matrix, landmarks_crop)
+
+    def _choose_level(self, source: _Source, face_px: float, track_id: int | None) -> _TextureLevel:
+        """The texture level whose face is 1 to 2 times the rendered face, with hysteresis per track."""
+        ideal = math.log2(max(source.levels[0].face_px, 1.0) / max(face_px, 1.0))
+        current = self._levels_by_track.get(track_id)
+        if current is None or abs(ideal - current - 0.5) > 0.5 + LEVEL_HYSTERESIS:
+            current = int(np.clip(math.floor(ideal), 0, len(source.levels) - 1))
+            self._levels_by_track[track_id] = current
+        return source.levels[current]
+
+    def _fill_atlas(
+        self, texture: npt.NDArray[np.uint8], frame_bgr: Frame, box: tuple[int, int, int, int]
+    ) -> tuple[npt.NDArray[np.uint8], FloatArray]:
+        """One image holding the source texture and, to its right, the frame's crop (opaque)."""
+        x0, y0, x1, y1 = box
+        tex_h, tex_w = texture.shape[:2]
+        height, width = max(tex_h, y1 - y0), tex_w + (x1 - x0)
+        if self._atlas.shape[0] < height or self._atlas.shape[1] < width or self._atlas_texture is not texture:
+            self._atlas = np.zeros((max(height, self._atlas.shape[0]), max(width, self._atlas.shape[1]), 4), np.uint8)
+            self._atlas[:tex_h, :tex_w] = texture
+            self._atlas_texture = texture
+        atlas = self._atlas
+        atlas[: y1 - y0, tex_w : tex_w + (x1 - x0), :3] = frame_bgr[y0:y1, x0:x1]
+        atlas[: y1 - y0, tex_w : tex_w + (x1 - x0), 3] = 255
+        return atlas, np.array([tex_w - x0, -y0], dtype=np.float64)
+
+    def _triangles(
+        self,
+        level: _TextureLevel,
+        target_lm: npt.NDArray[np.float64],
+        rendered: npt.NDArray[np.float64],
+        dst_xy: npt.NDArray[np.float64],
+        frame_offset: FloatArray,
+    ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int64]]:
+        """Source corners (atlas pixels), destination corners (crop pixels) and the drawing order."""
+        topology = self.topology
+        face = topology.face_triangles
+        mouth = topology.mouth_triangles
+        eyes = topology.eye_triangles
+        frame_xy = target_lm[:, :2] + frame_offset  # the target's own features, in the atlas
+        if self.settings.eyes == "source":
+            eye_src = level.eye_corners
+        else:
+            eye_src = frame_xy[eyes]
+        src = np.concatenate([frame_xy[mouth], eye_src, level.face_corners]).astype(np.float32)
+        dst = np.concatenate([dst_xy[mouth], dst_xy[eyes], dst_xy[face]]).astype(np.float32)
+        visible = np.flatnonzero(self._facing(target_lm)[0] > self.settings.cull_below)
+        depth = rendered[face, 2].mean(axis=1)
+        far_to_near = visible[np.argsort(-depth[visible], kind="stable")]
+        openings = len(mouth) + len(eyes)
+        order = np.concatenate([np.arange(openings), far_to_near + openings])
+        return src, dst, order
+
+    def _facing(
+        self, landmarks: npt.NDArray[np.float64], with_partners: bool = False
+    ) -> tuple[FloatArray, FloatArray]:
+        """Per face triangle, how far its normal turns toward the camera (cosine) in the head pose of
+        ``landmarks``; and the same for each triangle's mirror partner (or an empty array)."""
+        layout = self.topology.layout_468.astype(np.float64)
+        stable = self._shape.stable_indices
+        rotation = estimate_similarity_3d(layout[stable], landmarks[stable]).rotation
+        normals = self._normals.astype(np.float64)
+        facing = (normals @ rotation[2]).astype(np.float32)
+        if not with_partners:
+            return facing, np.empty(0, dtype=np.float32)
+        mirrored = normals * np.array([-1.0, 1.0, 1.0])
+        return facing, (mirrored @ rotation[2]).astype(np.float32)
+
+
+def _texture_corners(
+    xy: npt.NDArray[np.float64], facing: FloatArray, partner_facing: FloatArray, topology: MeshTopology
+) -> npt.NDArray[np.float64]:
+    """Per face triangle, its texture corners; one the source photo shows nearly edge-on (its head
+    turned) takes its mirror partner's corners when the partner faces the camera better."""
+    triangles = topology.face_triangles
+    borrow = (facing < OBLIQUE_FACING) & (partner_facing > facing + OBLIQUE_GAIN)
+    corners = xy[triangles]
+    corners[borrow] = xy[topology.mirror_468[triangles[borrow]]]
+    out: npt.NDArray[np.float64] = corners
+    return out
+
+
+def _level_coordinates(corners: npt.NDArray[np.float64], scale: float) -> FloatArray:
+    """Texture corners at a level ``scale`` times the full size (pixel centres: (x + 0.5) * s - 0.5)."""
+    out: FloatArray = ((corners + 0.5) * scale - 0.5).astype(np.float32)
+    return out
+
+
+def _crop_box(points: npt.NDArray[np.float64], width: int, height: int, margin: float) -> tuple[int, int, int, int]:
+    """Integer crop box (x0, y0, x1, y1) around the mesh plus a margin, inside the frame."""
+    xy = points[:MESH_POINTS, :2]
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    pad = margin * float((hi - lo).max()) + 2.0
+    x0 = int(np.clip(np.floor(lo[0] - pad), 0, width - 1))
+    y0 = int(np.clip(np.floor(lo[1] - pad), 0, height - 1))
+    x1 = int(np.clip(np.ceil(hi[0] + pad) + 1, x0 + 1, width))
+    y1 = int(np.clip(np.ceil(hi[1] + pad) + 1, y0 + 1, height))
+    return x0, y0, x1, y1
+
+
+def _face_size(xy: npt.NDArray[np.float64]) -> float:
+    points = xy[:MESH_POINTS, :2]
+    return float((points.max(axis=0) - points.min(axis=0)).max())
+
+
+@SWAPPERS.register("mesh")
+def build_mesh_swapper(config: SwapperConfig) -> MeshSwapper:
+    """The instant mesh swapper (no model files; ``config`` options do not apply to it)."""
+    del config
+    return MeshSwapper()

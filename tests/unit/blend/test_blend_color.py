@@ -1,0 +1,193 @@
+"""Colour transfer: LAB statistics over a mask, shading, detail, and smoothing across frames."""
+
+import cv2
+import numpy as np
+import pytest
+
+from facecraft.blend.color import (
+    COLOR_MODES,
+    ColorInputs,
+    ColorMatcher,
+    ColorSettings,
+    ColorStats,
+    blend_stats,
+    high_pass,
+    masked_stats,
+    shading_maps,
+    transfer_gains,
+    transfer_lut,
+    transfer_stats,
+)
+from facecraft.types import Frame, Mask
+
+SIZE = 96
+
+
+def _lab_noise(seed: int, mean: tuple[float, float, float], std: tuple[float, float, float]) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (rng.normal(0.0, 1.0, (SIZE, SIZE, 3)) * std + mean).astype(np.float32)
+
+
+def _disc(radius: float = 36.0) -> Mask:
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE]
+    inside = (xx - SIZE / 2) ** 2 + (yy - SIZE / 2) ** 2 <= radius**2
+    disc: Mask = inside.astype(np.float32)
+    return disc
+
+
+def test_lab_transfer_matches_mean_and_std_over_the_mask_exactly() -> None:
+    source = _lab_noise(1, (120.0, 140.0, 135.0), (20.0, 4.0, 6.0))
+    target = _lab_noise(2, (160.0, 150.0, 128.0), (30.0, 6.0, 3.0))
+    weights = _disc() * np.linspace(0.5, 1.0, SIZE, dtype=np.float32)[np.newaxis, :]  # soft weights too
+    source[weights == 0] = 0.0  # what lies outside the mask must not matter
+    moved = transfer_stats(source, masked_stats(source, weights), masked_stats(target, weights))
+    got, want = masked_stats(moved, weights), masked_stats(target, weights)
+    np.testing.assert_allclose(got.mean, want.mean, rtol=0, atol=1e-3)
+    np.testing.assert_allclose(got.std, want.std, rtol=1e-4)
+
+
+def test_contrast_limits_bound_the_scale_and_the_lut_applies_the_same_map() -> None:
+    source = ColorStats(np.array([100.0, 128.0, 128.0]), np.array([10.0, 2.0, 8.0]))
+    target = ColorStats(np.array([150.0, 130.0, 120.0]), np.array([40.0, 4.0, 2.0]))
+    scale, offset = transfer_gains(source, target, ((0.7, 1.4), (0.6, 1.6), (0.6, 1.6)))
+    np.testing.assert_allclose(scale, [1.4, 1.6, 0.6], rtol=1e-6)
+    np.testing.assert_allclose(scale * source.mean + offset, target.mean, atol=1e-4)
+    lut = transfer_lut(scale, offset)
+    assert lut.shape == (256, 1, 3) and lut.dtype == np.uint8
+    image = np.random.default_rng(3).integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    exact = np.clip(image.astype(np.float32) * scale + offset, 0, 255)
+    assert np.abs(cv2.LUT(image, lut).astype(np.float32) - exact).max() <= 0.5 + 1e-4
+
+
+def test_masked_stats_refuses_an_empty_mask() -> None:
+    with pytest.raises(ValueError, match="empty"):
+        masked_stats(np.zeros((4, 4, 3), np.float32), np.zeros((4, 4), np.float32))
+
+
+def test_shading_carries_a_constant_lighting_gain_and_a_colour_cast() -> None:
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
+    source = np.stack([80.0 + xx + 0.5 * yy, 128.0 + 0 * xx, 130.0 + 0.1 * yy], axis=-1).astype(np.float32)
+    target = source.copy()
+    target[..., 0] *= 0.7
+    target[..., 1] += 6.0
+    weights = _disc()
+    gain, shift = shading_maps(source, target, weights, sigma_px=6.0)
+    inside = _disc(30.0) > 0
+    np.testing.assert_allclose(gain[inside], 0.7, atol=1e-3)
+    np.testing.assert_allclose(shift[..., 0][inside], 6.0, atol=1e-3)
+    np.testing.assert_allclose(shift[..., 1][inside], 0.0, atol=1e-3)
+    assert np.isfinite(gain).all() and np.isfinite(shift).all()
+    same_gain, same_shift = shading_maps(source, source, weights, sigma_px=6.0)
+    np.testing.assert_allclose(same_gain, 1.0, atol=1e-4)
+    np.testing.assert_allclose(same_shift, 0.0, atol=1e-4)
+
+
+def test_high_pass_keeps_fine_detail_and_drops_the_flat_part() -> None:
+    flat = np.full((40, 40), 90.0, np.float32)
+    assert np.abs(high_pass(flat, 2.0)).max() < 1e-4
+    rng = np.random.default_rng(4)
+    grain = rng.normal(0.0, 5.0, (40, 40)).astype(np.float32)
+    detail = high_pass(flat + grain, 2.0)
+    assert float(np.corrcoef(detail.ravel(), grain.ravel())[0, 1]) > 0.9
+
+
+def _uniform_bgr(bgr: tuple[int, int, int]) -> Frame:
+    return np.full((SIZE, SIZE, 3), bgr, np.uint8)
+
+
+def _skin_mean_lab(image_bgr: Frame, weights: Mask) -> np.ndarray:
+    lab = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
+    return masked_stats(lab, weights).mean
+
+
+@pytest.mark.parametrize("mode", ["lab", "shading"])
+def test_matcher_gives_the_rendered_face_the_target_tone(mode: str) -> None:
+    rng = np.random.default_rng(5)
+    source = np.clip(_uniform_bgr((90, 110, 150)) + rng.normal(0, 6, (SIZE, SIZE, 3)), 0, 255).astype(
+        np.uint8
+    )
+    target = _uniform_bgr((150, 170, 220))
+    skin = _disc()
+    matcher = ColorMatcher(ColorSettings(mode=mode, detail_weight=0.0))  # type: ignore[arg-type]
+    out = matcher.match(ColorInputs(source, target, skin, face_px=80.0, track_id=None))
+    assert out.shape == source.shape and out.dtype == np.uint8
+    np.testing.assert_allclose(_skin_mean_lab(out, skin), _skin_mean_lab(target, skin), atol=2.0)
+    assert not np.allclose(_skin_mean_lab(source, skin), _skin_mean_lab(target, skin), atol=10.0)
+
+
+def test_matcher_in_mode_none_without_detail_returns_the_render_as_is() -> None:
+    source, target = _uniform_bgr((90, 110, 150)), _uniform_bgr((150, 170, 220))
+    matcher = ColorMatcher(ColorSettings(mode="none", detail_weight=0.0))
+    assert matcher.match(ColorInputs(source, target, _disc(), 80.0, 1)) is source
+
+
+def test_detail_weight_carries_the_target_grain() -> None:
+    rng = np.random.default_rng(6)
+    grain = rng.normal(0.0, 8.0, (SIZE, SIZE, 1))
+    source = _uniform_bgr((120, 130, 160))
+    target = np.clip(source + grain, 0, 255).astype(np.uint8)
+    inputs = ColorInputs(source, target, _disc(), 80.0, None)
+    plain = ColorMatcher(ColorSettings(mode="none", detail_weight=0.0)).match(inputs)
+    detailed = ColorMatcher(ColorSettings(mode="none", detail_weight=1.0)).match(inputs)
+    inside = _disc(30.0) > 0
+    assert float(plain[..., 1][inside].std()) < 1.0
+    carried = detailed[..., 1].astype(np.float32)[inside]
+    assert float(carried.std()) > 3.0
+    assert float(np.corrcoef(carried, target[..., 1].astype(np.float32)[inside])[0, 1]) > 0.6
+
+
+def test_statistics_follow_a_step_in_the_target_gradually_per_track() -> None:
+    skin = _disc()
+    source = _uniform_bgr((100, 120, 160))
+    dim, bright = _uniform_bgr((90, 100, 130)), _uniform_bgr((170, 185, 230))
+    matcher = ColorMatcher(ColorSettings(mode="lab", update_every=1, smoothing=0.35, detail_weight=0.0))
+    for _ in range(5):
+        settled = matcher.match(ColorInputs(source, dim, skin, 80.0, track_id=7))
+    lightness = [_skin_mean_lab(settled, skin)[0]]
+    for _ in range(12):
+        out = matcher.match(ColorInputs(source, bright, skin, 80.0, track_id=7))
+        lightness.append(_skin_mean_lab(out, skin)[0])
+    goal = _skin_mean_lab(bright, skin)[0]
+    steps = np.diff(lightness)
+    assert np.all(steps > -0.5), "the tone moves one way towards the new target"
+    assert steps[0] < 0.5 * (goal - lightness[0]), "the first frame after the step goes only part of the way"
+    assert abs(lightness[-1] - goal) < 0.05 * (goal - lightness[0]) + 1.0, "and it gets there"
+    fresh = ColorMatcher(ColorSettings(mode="lab", detail_weight=0.0))
+    jump = fresh.match(ColorInputs(source, bright, skin, 80.0, track_id=None))
+    assert abs(_skin_mean_lab(jump, skin)[0] - goal) < 1.5, "without a track there is nothing to smooth"
+
+
+def test_statistics_are_measured_every_few_frames_and_reset_forgets_tracks() -> None:
+    skin = _disc()
+    source = _uniform_bgr((100, 120, 160))
+    matcher = ColorMatcher(ColorSettings(mode="lab", update_every=3, smoothing=1.0, detail_weight=0.0))
+    matcher.match(ColorInputs(source, _uniform_bgr((90, 100, 130)), skin, 80.0, 1))
+    first = matcher.tracked_stats(1)
+    assert first is not None
+    matcher.match(ColorInputs(source, _uniform_bgr((170, 185, 230)), skin, 80.0, 1))
+    second = matcher.tracked_stats(1)
+    assert second is not None and np.array_equal(second[1].mean, first[1].mean), "not measured on frame 2"
+    matcher.match(ColorInputs(source, _uniform_bgr((170, 185, 230)), skin, 80.0, 1))
+    matcher.match(ColorInputs(source, _uniform_bgr((170, 185, 230)), skin, 80.0, 1))
+    fourth = matcher.tracked_stats(1)
+    assert fourth is not None and fourth[1].mean[0] > first[1].mean[0] + 20, "measured again on frame 4"
+    matcher.reset()
+    assert matcher.tracked_stats(1) is None
+
+
+def test_blend_stats_moves_the_given_fraction() -> None:
+    a = ColorStats(np.zeros(3, np.float32), np.ones(3, np.float32))
+    b = ColorStats(np.full(3, 10.0, np.float32), np.full(3, 3.0, np.float32))
+    mixed = blend_stats(a, b, 0.25)
+    np.testing.assert_allclose(mixed.mean, 2.5)
+    np.testing.assert_allclose(mixed.std, 1.5)
+
+
+def test_color_settings_refuse_nonsense() -> None:
+    assert COLOR_MODES == ("lab", "shading", "none")
+    with pytest.raises(ValueError, match="colour mode"):
+        ColorSettings(mode="sepia")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="update_every"):
+        ColorSettings(update_every=0)
+    with pytest.raises(ValueError, match="smoothing"):
+        ColorSettings(smoothing=0.0)

@@ -1,0 +1,210 @@
+"""The compositor end to end on synthetic frames and swap results."""
+
+import dataclasses
+from typing import get_args
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from facecraft.blend.compositor import (
+    BLEND_MODES,
+    COLOR_MODES,
+    BlendMode,
+    ColorMode,
+    CompositeSettings,
+    Compositor,
+)
+from facecraft.faces.face import Face
+from facecraft.swap.base import SwapResult
+from facecraft.types import Frame
+from unit.blend.test_blend_fakes import face_from_landmarks, schematic_landmarks
+
+FRAME_HW = (240, 320)
+CENTER = (160.0, 125.0)
+FACE = 160.0
+RENDER_BGR = (70, 150, 210)
+
+
+def _frame(seed: int = 0, gain: float = 1.0) -> Frame:
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0 : FRAME_HW[0], 0 : FRAME_HW[1]]
+    base = np.stack([60 + 0.3 * xx, 90 + 0.2 * yy, 120 + 0.1 * xx], axis=-1) * gain
+    return np.clip(base + rng.normal(0, 2, (*FRAME_HW, 3)), 0, 255).astype(np.uint8)
+
+
+def _face(track_id: int | None = 0) -> Face:
+    return face_from_landmarks(schematic_landmarks(CENTER, FACE), track_id)
+
+
+def _result(
+    face: Face, scale: int = 1, coverage_left_half: bool = False, stripes: bool = False
+) -> SwapResult:
+    """A flat-coloured render in a crop 20 px around the face, ``scale`` times finer than the frame."""
+    x0, y0 = (int(v) - 20 for v in face.bbox_xyxy[:2])
+    x1, y1 = (int(v) + 20 for v in face.bbox_xyxy[2:])
+    w, h = (x1 - x0) * scale, (y1 - y0) * scale
+    rng = np.random.default_rng(1)
+    crop = np.clip(np.array(RENDER_BGR) + rng.normal(0, 4, (h, w, 3)), 0, 255).astype(np.uint8)
+    if stripes:  # texture that survives any colour transfer or gradient-domain blend
+        crop[:, (np.arange(w) // 3) % 2 == 1] //= 2
+    coverage = np.ones((h, w), np.float32)
+    if coverage_left_half:
+        coverage[:, : w // 2] = 0.0
+        crop[:, : w // 2] = 0
+    matrix = np.array([[1.0 / scale, 0.0, x0], [0.0, 1.0 / scale, y0]], np.float32)
+    landmarks = face.landmarks_478.copy()
+    landmarks[:, :2] = (landmarks[:, :2] - (x0, y0)) * scale
+    return SwapResult(crop, coverage, matrix, landmarks)
+
+
+def _crop_box(result: SwapResult) -> tuple[int, int, int, int]:
+    m = result.matrix_crop_to_frame
+    h, w = result.crop_bgr.shape[:2]
+    return int(m[0, 2]), int(m[1, 2]), int(m[0, 2] + w * m[0, 0]), int(m[1, 2] + h * m[1, 1])
+
+
+def _core(radius: float = 0.12) -> tuple[slice, slice]:
+    """A patch of cheek and nose well inside the mask."""
+    cx, cy = round(CENTER[0]), round(CENTER[1] + 0.05 * FACE)
+    r = round(radius * FACE)
+    return slice(cy - r, cy + r), slice(cx - r // 2, cx + r // 2)
+
+
+@pytest.mark.parametrize("blend", get_args(BlendMode))
+def test_composite_returns_a_new_frame_changed_only_inside_the_crop(blend: BlendMode) -> None:
+    frame, face = _frame(), _face()
+    result = _result(face, stripes=True)
+    before = frame.copy()
+    out = Compositor(CompositeSettings(blend=blend, color="none")).composite(frame, face, result)
+    assert out.shape == frame.shape and out.dtype == np.uint8 and out is not frame
+    assert np.array_equal(frame, before), "the input frame is not written to"
+    x0, y0, x1, y1 = _crop_box(result)
+    outside = np.ones(FRAME_HW, bool)
+    outside[y0:y1, x0:x1] = False
+    assert np.array_equal(out[outside], frame[outside])
+    rows, cols = _core()
+    x0, y0 = int(result.matrix_crop_to_frame[0, 2]), int(result.matrix_crop_to_frame[1, 2])
+    render = result.crop_bgr[rows.start - y0 : rows.stop - y0, cols.start - x0 : cols.stop - x0]
+    swapped = out[rows, cols, 1].astype(float).ravel()
+    assert float(np.corrcoef(swapped, render[..., 1].astype(float).ravel())[0, 1]) > 0.9, (
+        "the face was swapped"
+    )
+
+
+def test_without_colour_transfer_the_core_is_the_render() -> None:
+    frame, face = _frame(), _face()
+    settings = CompositeSettings(blend="feather", color="none", detail_weight=0.0)
+    out = Compositor(settings).composite(frame, face, _result(face))
+    rows, cols = _core()
+    assert np.abs(out[rows, cols].astype(float).mean(axis=(0, 1)) - RENDER_BGR).max() < 1.5
+
+
+@pytest.mark.parametrize("color", ["lab", "shading"])
+def test_colour_transfer_gives_the_render_the_targets_tone(color: ColorMode) -> None:
+    frame, face = _frame(), _face()
+    out = Compositor(CompositeSettings(color=color, detail_weight=0.0)).composite(frame, face, _result(face))
+    rows, cols = _core()
+
+    def lab(image: Frame) -> npt.NDArray[np.float64]:
+        patch = np.asarray(
+            cv2.cvtColor(np.ascontiguousarray(image[rows, cols]), cv2.COLOR_BGR2LAB), np.float64
+        )
+        return np.asarray(patch.mean(axis=(0, 1)), dtype=np.float64)
+
+    render = np.ascontiguousarray(np.broadcast_to(np.array(RENDER_BGR, np.uint8), frame.shape))
+    assert np.abs(lab(out) - lab(frame)).max() < 6.0, "tone of the target's skin"
+    assert np.abs(lab(render) - lab(frame)).max() > 20.0, "which the render did not have"
+
+
+def test_a_render_at_a_finer_scale_is_warped_into_place() -> None:
+    frame, face = _frame(), _face()
+    settings = CompositeSettings(blend="feather", color="none", detail_weight=0.0)
+    fine = _result(face, scale=2)
+    out = Compositor(settings).composite(frame, face, fine)
+    rows, cols = _core()
+    assert np.abs(out[rows, cols].astype(float).mean(axis=(0, 1)) - RENDER_BGR).max() < 1.5
+    x0, y0, x1, y1 = _crop_box(fine)
+    outside = np.ones(FRAME_HW, bool)
+    outside[y0 - 1 : y1 + 2, x0 - 1 : x1 + 2] = False
+    assert np.array_equal(out[outside], frame[outside])
+
+
+def test_where_nothing_was_rendered_the_target_stays() -> None:
+    frame, face = _frame(), _face()
+    settings = CompositeSettings(blend="multiband", color="none")
+    out = Compositor(settings).composite(frame, face, _result(face, coverage_left_half=True))
+    rows, _ = _core()
+    x_mid = round(CENTER[0])
+    left = slice(x_mid - 40, x_mid - 8)
+    right = slice(x_mid + 8, x_mid + 40)
+    assert np.abs(out[rows, left].astype(int) - frame[rows, left]).max() <= 3
+    assert np.abs(out[rows, right].astype(int) - frame[rows, right]).mean() > 20
+
+
+def test_a_crop_outside_the_frame_leaves_it_untouched() -> None:
+    frame, face = _frame(), _face()
+    result = _result(face)
+    away = SwapResult(
+        result.crop_bgr,
+        result.coverage,
+        np.array([[1.0, 0.0, 2000.0], [0.0, 1.0, 2000.0]], np.float32),
+        result.target_landmarks_crop,
+    )
+    compositor = Compositor()
+    out = compositor.composite(frame, face, away)
+    assert np.array_equal(out, frame) and out is not frame
+    assert "total" in compositor.last_timings_ms
+
+
+def test_stage_timings_are_reported() -> None:
+    frame, face = _frame(), _face()
+    compositor = Compositor()
+    compositor.composite(frame, face, _result(face))
+    timings = compositor.last_timings_ms
+    assert set(timings) == {"region", "masks", "color", "blend", "total"}
+    assert all(value >= 0.0 for value in timings.values())
+
+
+def test_a_step_in_the_targets_light_moves_the_colour_gradually_and_reset_forgets() -> None:
+    face = _face(track_id=3)
+    result = _result(face)
+    settings = CompositeSettings(blend="feather", color="lab", detail_weight=0.0, color_update_every=1)
+    compositor = Compositor(settings)
+    rows, cols = _core()
+    dim, bright = _frame(0, gain=0.6), _frame(0, gain=1.2)
+    for _ in range(6):
+        settled = compositor.composite(dim, face, result)[rows, cols].mean()
+    means = [float(settled)]
+    for _ in range(10):
+        means.append(float(compositor.composite(bright, face, result)[rows, cols].mean()))
+    fresh = float(Compositor(settings).composite(bright, face, result)[rows, cols].mean())
+    assert np.all(np.diff(means) > -0.5)
+    assert means[1] - means[0] < 0.5 * (fresh - means[0]), "one frame after the step is only part of the way"
+    assert abs(means[-1] - fresh) < 0.1 * (fresh - means[0]) + 1.0
+    compositor.reset()
+    assert float(compositor.composite(bright, face, result)[rows, cols].mean()) == pytest.approx(
+        fresh, abs=0.5
+    )
+
+
+def test_settings_validate_and_list_their_choices() -> None:
+    assert BLEND_MODES == ("multiband", "feather", "poisson")
+    assert COLOR_MODES == ("lab", "shading", "none")
+    defaults = CompositeSettings()
+    assert defaults.blend == "multiband" and defaults.color == "shading" and not defaults.include_forehead
+    with pytest.raises(ValueError, match="blend mode"):
+        CompositeSettings(blend="laplace")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="colour mode"):
+        CompositeSettings(color="sepia")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="feather"):
+        CompositeSettings(feather=0.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        defaults.blend = "feather"  # type: ignore[misc]
+
+
+def test_frames_that_are_not_bgr_images_are_refused() -> None:
+    face = _face()
+    with pytest.raises(ValueError, match="H x W x 3 uint8"):
+        Compositor().composite(np.zeros(FRAME_HW, np.uint8), face, _result(face))

@@ -1,0 +1,148 @@
+"""Masks from landmarks: hull area, feathering, mouth and eye holes, skin, sub-pixel smoothness."""
+
+import numpy as np
+import pytest
+
+from facecraft.blend import masks
+from facecraft.blend.masks import MaskSettings, build_face_masks
+from unit.blend.test_blend_fakes import schematic_landmarks
+
+SIZE_HW = (300, 320)
+CENTER = (160.0, 130.0)
+FACE = 200.0
+
+
+def _shoelace(points: np.ndarray) -> float:
+    x, y = points[:, 0].astype(np.float64), points[:, 1].astype(np.float64)
+    return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+
+
+def _mouth_xy() -> tuple[int, int]:
+    return round(CENTER[0]), round(CENTER[1] + 0.25 * FACE)
+
+
+def _eye_xy() -> tuple[int, int]:
+    return round(CENTER[0] - 0.15 * FACE), round(CENTER[1] - 0.08 * FACE)
+
+
+def test_hull_mask_area_matches_its_outline_and_the_forehead_adds_to_it() -> None:
+    landmarks = schematic_landmarks(CENTER, FACE)
+    for forehead in (False, True):
+        outline = masks.hull_outline(landmarks, include_forehead=forehead)
+        mask = masks.hull_mask(landmarks, SIZE_HW, include_forehead=forehead)
+        assert mask.dtype == np.float32 and mask.shape == SIZE_HW
+        assert mask.min() >= 0.0 and mask.max() <= 1.0
+        assert float(mask.sum()) == pytest.approx(_shoelace(outline), rel=0.02)
+    below_brows = masks.hull_mask(landmarks, SIZE_HW).sum()
+    with_forehead = masks.hull_mask(landmarks, SIZE_HW, include_forehead=True).sum()
+    assert with_forehead > 1.1 * below_brows
+    top_row = round(CENTER[1] - 0.4 * FACE)  # forehead, above the brows' mesh row
+    assert masks.hull_mask(landmarks, SIZE_HW)[top_row].max() == 0.0
+    assert masks.hull_mask(landmarks, SIZE_HW, include_forehead=True)[top_row].max() > 0.9
+
+
+def test_feathered_alpha_rises_monotonically_from_the_edge_and_is_one_in_the_core() -> None:
+    landmarks = schematic_landmarks(CENTER, FACE)
+    cheek_x = round(CENTER[0] - 0.2 * FACE)
+    for feather in (0.04, 0.1):
+        alpha = build_face_masks(landmarks, SIZE_HW, MaskSettings(feather=feather)).alpha
+        assert np.isfinite(alpha).all() and alpha.min() >= 0.0 and alpha.max() <= 1.0
+        profile = alpha[round(CENTER[1]), : cheek_x + 1]  # from outside the face in to the cheek
+        assert np.all(np.diff(profile) >= -1e-4), "alpha must not dip on the way in"
+        assert profile[0] == 0.0 and profile[-1] == pytest.approx(1.0, abs=1e-3)
+        ramp_px = int(((profile > 0.02) & (profile < 0.98)).sum())
+        assert abs(ramp_px - 0.83 * feather * FACE) <= 3, (
+            "the 2%-98% part of a smoothstep is 83% of its width"
+        )
+
+
+def test_erosion_pulls_the_mask_inside_the_outline() -> None:
+    landmarks = schematic_landmarks(CENTER, FACE)
+    row = round(CENTER[1])
+    edge_x = CENTER[0] - 0.4 * FACE  # the oval's left edge on this row
+    for erode in (0.0, 0.05):
+        alpha = build_face_masks(landmarks, SIZE_HW, MaskSettings(erode=erode)).alpha
+        first_on = int(np.argmax(alpha[row] > 0.01))
+        assert first_on >= edge_x + erode * FACE - 2
+        assert first_on <= edge_x + erode * FACE + 0.02 * FACE + 3
+
+
+def test_mouth_hole_is_there_when_the_mouth_is_open_and_not_when_closed() -> None:
+    x, y = _mouth_xy()
+    closed = build_face_masks(schematic_landmarks(CENTER, FACE, mouth_open=0.0), SIZE_HW, MaskSettings())
+    opened = build_face_masks(schematic_landmarks(CENTER, FACE, mouth_open=0.08), SIZE_HW, MaskSettings())
+    assert closed.alpha[y - 3 : y + 4, x - 10 : x + 11].min() > 0.97
+    assert opened.alpha[y, x] < 0.02
+    not_kept = build_face_masks(
+        schematic_landmarks(CENTER, FACE, mouth_open=0.08), SIZE_HW, MaskSettings(keep_mouth=False)
+    )
+    assert not_kept.alpha[y, x] > 0.97
+
+
+def test_eyes_are_kept_from_the_target_when_closed_or_looking_away() -> None:
+    x, y = _eye_xy()
+    settings = MaskSettings()
+    open_ahead = build_face_masks(schematic_landmarks(CENTER, FACE, eye_ear=0.3), SIZE_HW, settings)
+    shut = build_face_masks(schematic_landmarks(CENTER, FACE, eye_ear=0.05), SIZE_HW, settings)
+    away = build_face_masks(schematic_landmarks(CENTER, FACE, gaze=0.35), SIZE_HW, settings)
+    assert open_ahead.alpha[y, x] > 0.97
+    assert shut.alpha[y, x] < 0.02
+    assert shut.alpha[y - round(0.02 * FACE), x] < 0.1, "a shut eye keeps its lids too"
+    assert away.alpha[y, x] < 0.02
+    half_shut = build_face_masks(
+        schematic_landmarks(CENTER, FACE, eye_ear=settings.closed_ear), SIZE_HW, settings
+    )
+    assert 0.2 < half_shut.alpha[y - round(0.02 * FACE), x] < 0.8, "keeping fades in, it does not switch"
+    ignored = build_face_masks(
+        schematic_landmarks(CENTER, FACE, eye_ear=0.05), SIZE_HW, MaskSettings(keep_eyes=False)
+    )
+    assert ignored.alpha[y, x] > 0.97
+
+
+def test_skin_leaves_out_eyes_brows_and_lips() -> None:
+    face_masks = build_face_masks(schematic_landmarks(CENTER, FACE), SIZE_HW, MaskSettings())
+    skin = face_masks.skin
+    ex, ey = _eye_xy()
+    mx, my = _mouth_xy()
+    brow_y = round(CENTER[1] - 0.16 * FACE)
+    assert skin[ey, ex] == 0.0
+    assert skin[my, mx] == 0.0
+    assert skin[brow_y, ex] < 0.05
+    cheek = skin[round(CENTER[1] + 0.05 * FACE), round(CENTER[0] - 0.2 * FACE)]
+    assert cheek > 0.95
+    assert face_masks.alpha[my, mx] > 0.97, "a closed mouth's lips are swapped even though they are not skin"
+
+
+def test_masks_move_smoothly_with_sub_pixel_landmark_motion() -> None:
+    settings = MaskSettings()
+    previous = build_face_masks(schematic_landmarks(CENTER, FACE), SIZE_HW, settings).alpha
+    xs = np.arange(SIZE_HW[1], dtype=np.float64)
+    centroids = [float((previous.sum(axis=0) * xs).sum() / previous.sum())]
+    for step in range(1, 5):
+        shifted = (CENTER[0] + 0.25 * step, CENTER[1])
+        alpha = build_face_masks(schematic_landmarks(shifted, FACE), SIZE_HW, settings).alpha
+        assert float(np.abs(alpha - previous).max()) < 0.1, "a quarter-pixel move must not pop any pixel"
+        centroids.append(float((alpha.sum(axis=0) * xs).sum() / alpha.sum()))
+        previous = alpha
+    assert np.diff(centroids) == pytest.approx([0.25] * 4, abs=0.03)
+
+
+def test_mask_settings_refuse_values_that_cannot_work() -> None:
+    with pytest.raises(ValueError, match="feather"):
+        MaskSettings(feather=0.0)
+    with pytest.raises(ValueError, match="erode"):
+        MaskSettings(erode=0.7)
+    with pytest.raises(ValueError, match="brow_margin"):
+        MaskSettings(brow_margin=1.5)
+    with pytest.raises(ValueError, match="mask size"):
+        build_face_masks(schematic_landmarks(), (0, 10), MaskSettings())
+
+
+def test_polygon_edges_are_placed_with_sub_pixel_accuracy() -> None:
+    square = np.array([[10.0, 10.0], [30.0, 10.0], [30.0, 30.0], [10.0, 30.0]])
+    for dx in (0.0, 0.3, 0.6):
+        mask = masks.polygon_mask(square + np.array([dx, 0.0]), (40, 48))
+        xs = np.arange(48, dtype=np.float64)
+        centroid = float((mask.sum(axis=0) * xs).sum() / mask.sum())
+        assert centroid == pytest.approx(20.0 + dx, abs=0.02)
+        assert float(mask.sum()) == pytest.approx(400.0, rel=0.05)
