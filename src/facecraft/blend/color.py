@@ -336,10 +336,11 @@ class ColorMatcher:
         if s.mode == "shading":
             sigma = s.shading_sigma * inputs.face_px * small.scale
             gain, shift = shading_maps(small_source, small.target_lab(), small.skin, sigma)
-            lightness_f *= np.asarray(cv2.resize(gain, size_wh, interpolation=cv2.INTER_LINEAR), np.float32)
-            shift_full = np.asarray(cv2.resize(shift, size_wh, interpolation=cv2.INTER_LINEAR), np.float32)
-            chroma_a = cv2.add(chroma_a, shift_full[..., 0], dtype=cv2.CV_8U)
-            chroma_b = cv2.add(chroma_b, shift_full[..., 1], dtype=cv2.CV_8U)
+            maps = np.dstack([gain, shift])
+            gain_full, shift_a, shift_b = cv2.split(cv2.resize(maps, size_wh, interpolation=cv2.INTER_LINEAR))
+            lightness_f *= gain_full
+            chroma_a = cv2.add(chroma_a, shift_a, dtype=cv2.CV_8U)
+            chroma_b = cv2.add(chroma_b, shift_b, dtype=cv2.CV_8U)
         if s.detail_weight > 0.0:
             target_gray = cv2.cvtColor(inputs.target_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
             detail = high_pass(target_gray, s.detail_sigma * inputs.face_px)

@@ -61,7 +61,7 @@ DEFAULT_BROW_MARGIN = 0.8
 """The hull's top edge sits this far from the brows' top towards the mesh row above (0 at the brows)."""
 
 COVERAGE_FEATHER = 0.015
-"""Edges of the rendered texture (for example culled triangles) are softened over this fraction of the face."""
+"""Edges of the rendered texture (culled triangles, for example) soften over this fraction of the face."""
 
 _SUBPIXEL_BITS = 4
 """Polygon vertices are drawn in 1/16 pixel steps (cv2 ``shift``)."""

@@ -8,6 +8,7 @@ from typing import Self
 from facecraft.media.writer import FrameWriter
 from facecraft.types import Frame
 
+
 class BackgroundWriter:
     """Wraps an open ``FrameWriter``: ``write`` queues (bounded, so memory stays flat), a thread encodes.
 

@@ -43,10 +43,22 @@ class FaceCompositor(Protocol):
     def composite(self, frame_bgr: Frame, target: Face, result: SwapResult) -> Frame: ...
 
 
+class ContentChecker(Protocol):
+    """The content gate (``safety.gate.ContentGate``): raises ``ContentRefusedError`` on sexual content."""
+
+    def check_image(self, frame_bgr: Frame, where: str) -> object: ...
+
+    def check_path(
+        self, path: Path, role: str, *, start_s: float | None = None, end_s: float | None = None
+    ) -> object: ...
+
+
 class FrameObserver(Protocol):
     """Sees every frame before and after the swap (the quality recorder is one)."""
 
-    def observe(self, index: int, time_s: float, target_bgr: Frame, output_bgr: Frame, faces: list[Face]) -> None: ...
+    def observe(
+        self, index: int, time_s: float, target_bgr: Frame, output_bgr: Frame, faces: list[Face]
+    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +89,7 @@ class SwapComponents:
     source: SourceIdentity
     swapper: Swapper
     compositor: FaceCompositor
+    gate: ContentChecker
     stages: Sequence[FrameStage] = ()
     output_steps: Sequence[OutputStep] = ()
     observers: Sequence[FrameObserver] = ()
@@ -169,9 +182,17 @@ def run_swap(
     on_progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> SwapReport:
-    """Swap the source into every selected face of the target image or video and write the output."""
+    """Swap the source into every selected face of the target image or video and write the output.
+
+    The content gate runs first: sexual content is refused before any output exists.
+    """
     started = time.perf_counter()
-    components.swapper.prepare(components.source)
+    source = components.source
+    components.gate.check_image(
+        source.image_bgr, f"the source photo '{source.path}'" if source.path else "the source"
+    )
+    components.gate.check_path(request.target, "target", start_s=request.start_s, end_s=request.end_s)
+    components.swapper.prepare(source)
     if is_image_path(request.target):
         frame_swapper = _run_image(request, components)
     else:
@@ -182,8 +203,14 @@ def run_swap(
     tally = frame_swapper.tally
     stage_ms = {k: 1000 * v / max(tally.frames, 1) for k, v in tally.stage_s.items()}
     return SwapReport(
-        request.output, tally.frames, tally.frames_with_target, tally.faces_swapped, tally.tiny_faces_skipped,
-        time.perf_counter() - started, tuple(notes), stage_ms,
+        request.output,
+        tally.frames,
+        tally.frames_with_target,
+        tally.faces_swapped,
+        tally.tiny_faces_skipped,
+        time.perf_counter() - started,
+        tuple(notes),
+        stage_ms,
     )
 
 
@@ -207,8 +234,14 @@ def _run_video(
     with (
         FrameReader(request.target, request.start_s, request.end_s) as reader,
         FrameWriter(
-            request.output, fps=info.fps, codec=encode.codec, crf=encode.crf, preset=encode.preset,
-            audio_from=request.target, start_s=request.start_s, end_s=request.end_s,
+            request.output,
+            fps=info.fps,
+            codec=encode.codec,
+            crf=encode.crf,
+            preset=encode.preset,
+            audio_from=request.target,
+            start_s=request.start_s,
+            end_s=request.end_s,
         ) as writer,
         BackgroundWriter(writer) as background,
     ):
@@ -233,7 +266,9 @@ def _expected_frames(frame_count: int, fps: float, request: SwapRequest) -> int 
 def _outcome_notes(tally: _Tally, request: SwapRequest) -> list[str]:
     notes: list[str] = []
     if tally.frames_with_target == 0:
-        notes.append(f"no face to swap was found in '{request.target}'; the output is the target, unchanged but marked")
+        notes.append(
+            f"no face to swap was found in '{request.target}'; the output is the target, unchanged but marked"
+        )
     elif tally.frames_with_target < tally.frames:
         missing = tally.frames - tally.frames_with_target
         notes.append(f"{missing} of {tally.frames} frame(s) had no face to swap and were left as they were")

@@ -10,6 +10,7 @@ from facecraft.faces.analyzer import FaceAnalyzer
 from facecraft.faces.selection import FaceSelector, SelectionPolicy
 from facecraft.pipeline.analyze import embed_reference
 from facecraft.pipeline.builder import AnalysisConfig, build_analyzer, build_identity, build_tracker
+from facecraft.safety.gate import build_content_gate
 from facecraft.pipeline.stages import FrameStage, OutputStep
 from facecraft.pipeline.swap import FrameObserver, SwapComponents
 from facecraft.swap import mesh as _mesh_backend
@@ -65,6 +66,7 @@ def build_swap(
         source=load_source(config.source, analyzer),
         swapper=swapper,
         compositor=Compositor(config.composite),
+        gate=build_content_gate(),
         stages=stages,
         output_steps=output_steps,
         observers=observers,

@@ -232,10 +232,11 @@ class QualityRecorder:
         box = patch_box(target_landmarks, frame_wh, SEAM_MARGIN, SEAM_PATCH_PX)
         if box is None:
             return
+        target_patch, output_patch = extract_patch(target_bgr, box), extract_patch(output_bgr, box)
         band = boundary_band(target_landmarks, box)
         series = self._series
-        series.seam_target += gradient_energy(extract_patch(target_bgr, box), band)
-        series.seam_output += gradient_energy(extract_patch(output_bgr, box), band)
+        series.seam_target += gradient_energy(target_patch, band)
+        series.seam_output += gradient_energy(output_patch, band)
         series.seam_frames += 1
 
     def _add_expression_and_pose(

@@ -5,6 +5,12 @@ target's mesh drawn ``SEAM_BAND_FRACTION`` of the face size wide (half inside, h
 mean squared Sobel gradient of the grey image over the band. ``seam_ratio`` is the output's total energy
 over the target's at the same places: 1.0 adds no edge; a visible seam (a step in colour or brightness
 along the boundary) raises it; a blend that smooths the boundary more than the footage lowers it.
+
+Known limit: a blend mask that ends inside the hull (one that stops at the brows, say) has that part of
+its boundary outside the band. Finding the boundary from the output-target difference was tried and
+rejected: the difference is small near a good feathered edge, so its outline wanders across the
+source's own features (brows, nose) and measures them instead of seams. Passing the compositor's mask to
+the recorder would give the exact boundary.
 """
 
 import cv2
@@ -19,12 +25,14 @@ SEAM_BAND_FRACTION = 0.05
 """Width of the band as a fraction of the face size (about 6 patch pixels)."""
 
 
+def band_width_px(box: PatchBox) -> int:
+    return max(1, round(box.size / SEAM_MARGIN * SEAM_BAND_FRACTION))
+
+
 def boundary_band(landmarks_478: FloatArray, box: PatchBox) -> BoolArray:
-    """True on the band along the face hull, in the patch."""
+    """True on the band along the face's convex hull, in the patch."""
     band = np.zeros((box.size, box.size), dtype=np.uint8)
-    face_px = box.size / SEAM_MARGIN
-    thickness = max(1, round(face_px * SEAM_BAND_FRACTION))
-    cv2.polylines(band, [face_hull(landmarks_478, box)], isClosed=True, color=1, thickness=thickness)
+    cv2.polylines(band, [face_hull(landmarks_478, box)], isClosed=True, color=1, thickness=band_width_px(box))
     return band.astype(bool)
 
 

@@ -1,13 +1,16 @@
 """The content gate: refuse a job whose source or target shows sexual content, before any output exists.
 
 ``ContentGate(NudityDetector()).check_job(source, target)`` looks at the source and the target (a still
-image: the image; a video: its first frame and then frames at most ``sample_interval_s`` apart) and
+image: the image; a video: its first and last frames and frames between at most ``sample_interval_s``
+apart) and
 raises :class:`ContentRefusedError` (exit code 3) at the first frame where a refused class scores at or
 over the policy's threshold. It returns what it checked otherwise.
 
 The gate cannot be switched off: there is no flag, no environment variable and no parameter that skips
 it. :class:`ContentPolicy` only lets a caller make it stricter (more labels, a lower threshold, denser
 sampling), never looser; its constructor refuses anything else.
+
+:class:`ContentRefusedError` lives here for now; it is meant to move to ``facecraft.errors``.
 """
 
 from __future__ import annotations
@@ -198,34 +201,54 @@ class ContentGate:
     def policy(self) -> ContentPolicy:
         return self._policy
 
-    def check_job(self, source: Path, target: Path) -> JobCheck:
-        """Check the source, then the target; raises ContentRefusedError at the first refusal."""
-        return JobCheck(self.check_path(source, "source"), self.check_path(target, "target"))
+    def check_job(
+        self, source: Path, target: Path, *, start_s: float | None = None, end_s: float | None = None
+    ) -> JobCheck:
+        """Check the source, then the target; raises ContentRefusedError at the first refusal.
 
-    def check_path(self, path: Path, role: str) -> ContentCheck:
+        ``start_s``/``end_s`` limit a target video to the part the job will use (as ``FrameReader``).
+        """
+        return JobCheck(
+            self.check_path(source, "source"), self.check_path(target, "target", start_s=start_s, end_s=end_s)
+        )
+
+    def check_path(
+        self, path: Path, role: str, *, start_s: float | None = None, end_s: float | None = None
+    ) -> ContentCheck:
         """Check a still image or a video file; ``role`` ("source", "target") names it in messages."""
         path = Path(path)
         if is_image_path(path):
             return self.check_image(read_image(path), f"the {role} image '{path}'")
-        return self.check_video(path, role=f"the {role} video")
+        return self.check_video(path, role=f"the {role} video", start_s=start_s, end_s=end_s)
 
     def check_image(self, frame_bgr: Frame, where: str) -> ContentCheck:
         """Check one frame; ``where`` says what it is in the refusal message."""
         top = self._check_frame(frame_bgr, where)
         return ContentCheck(where, 1, (), top)
 
-    def check_video(self, path: Path, role: str = "the video") -> ContentCheck:
-        """Check sampled frames of a video, streaming; stops at the first refusal."""
+    def check_video(
+        self,
+        path: Path,
+        role: str = "the video",
+        *,
+        start_s: float | None = None,
+        end_s: float | None = None,
+    ) -> ContentCheck:
+        """Check sampled frames of a video (or of its part from ``start_s`` to ``end_s``), streaming.
+
+        Stops at the first refusal. A video (or part) with no frame to check raises CorruptMediaError.
+        """
         path = Path(path)
         times: list[float] = []
         top = 0.0
-        with FrameReader(path) as reader:
+        with FrameReader(path, start_s, end_s) as reader:
             for frame in sample_frames(reader, self._policy.sample_interval_s):
                 where = f"{role} '{path}' at {frame.time_s:.2f} s (frame {frame.index})"
                 top = max(top, self._check_frame(frame.image_bgr, where))
                 times.append(frame.time_s)
         if not times:
-            raise CorruptMediaError(path, "no frame decodes, so its content cannot be checked")
+            window = "" if start_s is None and end_s is None else f" between {start_s} s and {end_s} s"
+            raise CorruptMediaError(path, f"no frame decodes{window}, so its content cannot be checked")
         return ContentCheck(f"{role} '{path}'", len(times), tuple(times), top)
 
     def _check_frame(self, frame_bgr: Frame, where: str) -> float:

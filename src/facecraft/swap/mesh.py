@@ -33,7 +33,7 @@ from facecraft.faces.face import MESH_POINTS, Face
 from facecraft.swap.base import SWAPPERS, SourceIdentity, SwapperConfig, SwapResult
 from facecraft.swap.shape import ShapeSettings, ShapeTransfer, estimate_similarity_3d
 from facecraft.swap.source import PreparedSource, SourceSettings, prepare_source
-from facecraft.swap.triangles import MeshTopology, load_topology, triangle_normals
+from facecraft.swap.triangles import MeshTopology, load_topology, signed_areas, triangle_normals
 from facecraft.swap.warp import PiecewiseAffineWarper
 from facecraft.types import Affine, FloatArray, Frame
 
@@ -44,10 +44,10 @@ MIN_LEVEL_FACE_PX = 48.0
 """Texture levels stop halving once the face would be smaller than this."""
 LEVEL_HYSTERESIS = 0.3
 """A texture level is kept until the ideal one differs by this much (in octaves), so sharpness never flickers."""
-OBLIQUE_FACING = 0.15
-OBLIQUE_GAIN = 0.3
-"""A source triangle turned from the camera so far that its normal's cosine is under OBLIQUE_FACING borrows
-its mirror partner's texture when the partner faces the camera at least OBLIQUE_GAIN better."""
+SQUEEZED = 0.1
+WELL_SEEN = 0.6
+"""A source triangle shown at under SQUEEZED of its expected area (or folded over) borrows its mirror
+partner's texture when the partner shows at least WELL_SEEN of its own (areas relative to the layout's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +129,7 @@ class MeshSwapper:
 
     def _texture_levels(self, prepared: PreparedSource) -> tuple[_TextureLevel, ...]:
         xy = prepared.landmarks_478[:, :2].astype(np.float64)
-        facing, partner_facing = self._facing(prepared.landmarks_478.astype(np.float64), with_partners=True)
-        corners = _texture_corners(xy, facing, partner_facing, self.topology)
+        corners = _texture_corners(xy, self.topology)
         eye_corners = xy[self.topology.eye_triangles]
         texture = prepared.texture_bgra
         face_px = _face_size(xy)
@@ -220,38 +219,40 @@ class MeshSwapper:
             eye_src = frame_xy[eyes]
         src = np.concatenate([frame_xy[mouth], eye_src, level.face_corners]).astype(np.float32)
         dst = np.concatenate([dst_xy[mouth], dst_xy[eyes], dst_xy[face]]).astype(np.float32)
-        visible = np.flatnonzero(self._facing(target_lm)[0] > self.settings.cull_below)
+        visible = self._facing(target_lm) > self.settings.cull_below
+        folded = signed_areas(dst_xy.astype(np.float32), face) <= 0.0
         depth = rendered[face, 2].mean(axis=1)
-        far_to_near = visible[np.argsort(-depth[visible], kind="stable")]
+        far_to_near = np.argsort(-depth, kind="stable")
+        # Triangles the landmarks fold over (noise at the lip corners and jaw) only fill what no
+        # proper triangle covers, so they go first; then the rest, far to near.
+        underlay = far_to_near[(visible & folded)[far_to_near]]
+        proper = far_to_near[(visible & ~folded)[far_to_near]]
         openings = len(mouth) + len(eyes)
-        order = np.concatenate([np.arange(openings), far_to_near + openings])
+        order = np.concatenate([np.arange(openings), underlay + openings, proper + openings])
         return src, dst, order
 
-    def _facing(
-        self, landmarks: npt.NDArray[np.float64], with_partners: bool = False
-    ) -> tuple[FloatArray, FloatArray]:
+    def _facing(self, landmarks: npt.NDArray[np.float64]) -> FloatArray:
         """Per face triangle, how far its normal turns toward the camera (cosine) in the head pose of
-        ``landmarks``; and the same for each triangle's mirror partner (or an empty array)."""
+        ``landmarks`` (the canonical layout's normals, turned by the pose)."""
         layout = self.topology.layout_468.astype(np.float64)
         stable = self._shape.stable_indices
         rotation = estimate_similarity_3d(layout[stable], landmarks[stable]).rotation
-        normals = self._normals.astype(np.float64)
-        facing = (normals @ rotation[2]).astype(np.float32)
-        if not with_partners:
-            return facing, np.empty(0, dtype=np.float32)
-        mirrored = normals * np.array([-1.0, 1.0, 1.0])
-        return facing, (mirrored @ rotation[2]).astype(np.float32)
+        facing: FloatArray = (self._normals.astype(np.float64) @ rotation[2]).astype(np.float32)
+        return facing
 
 
-def _texture_corners(
-    xy: npt.NDArray[np.float64], facing: FloatArray, partner_facing: FloatArray, topology: MeshTopology
-) -> npt.NDArray[np.float64]:
-    """Per face triangle, its texture corners; one the source photo shows nearly edge-on (its head
-    turned) takes its mirror partner's corners when the partner faces the camera better."""
+def _texture_corners(xy: npt.NDArray[np.float64], topology: MeshTopology) -> npt.NDArray[np.float64]:
+    """Per face triangle, its texture corners. A triangle the source photo shows squeezed or folded over
+    (the far side of a turned head) takes its mirror partner's corners when the partner is seen well."""
     triangles = topology.face_triangles
-    borrow = (facing < OBLIQUE_FACING) & (partner_facing > facing + OBLIQUE_GAIN)
+    partners = topology.mirror_468[triangles]
+    expected = signed_areas(topology.layout_468, triangles).astype(np.float64)
+    seen = signed_areas(xy.astype(np.float32), triangles).astype(np.float64) / expected
+    partner_seen = -signed_areas(xy.astype(np.float32), partners).astype(np.float64) / expected
+    scale = float(np.median(seen))
+    borrow = (seen < SQUEEZED * scale) & (partner_seen > WELL_SEEN * scale)
     corners = xy[triangles]
-    corners[borrow] = xy[topology.mirror_468[triangles[borrow]]]
+    corners[borrow] = xy[partners[borrow]]
     out: npt.NDArray[np.float64] = corners
     return out
 

@@ -208,3 +208,24 @@ def test_frames_that_are_not_bgr_images_are_refused() -> None:
     face = _face()
     with pytest.raises(ValueError, match="H x W x 3 uint8"):
         Compositor().composite(np.zeros(FRAME_HW, np.uint8), face, _result(face))
+
+
+@pytest.mark.parametrize("blend", get_args(BlendMode))
+def test_a_face_cut_by_the_frame_edge_is_blended_up_to_the_edge(blend: BlendMode) -> None:
+    frame = _frame()
+    landmarks = schematic_landmarks((40.0, 125.0), FACE)  # the left third of the face is off the frame
+    face = face_from_landmarks(landmarks)
+    x0, x1 = 0, int(landmarks[:, 0].max()) + 20
+    y0, y1 = int(landmarks[:, 1].min()) - 20, int(landmarks[:, 1].max()) + 20
+    crop = np.full((y1 - y0, x1 - x0, 3), RENDER_BGR, np.uint8)
+    crop_landmarks = landmarks.copy()
+    crop_landmarks[:, :2] -= (x0, y0)
+    matrix = np.array([[1.0, 0.0, x0], [0.0, 1.0, y0]], np.float32)
+    result = SwapResult(crop, np.ones(crop.shape[:2], np.float32), matrix, crop_landmarks)
+    settings = CompositeSettings(blend=blend, color="none", detail_weight=0.0)
+    out = Compositor(settings).composite(frame, face, result)
+    assert out.shape == frame.shape
+    if blend != "poisson":
+        edge = out[115:135, 0].astype(float).mean(axis=0)
+        assert np.abs(edge - RENDER_BGR).max() < 3.0, "the swapped face reaches the frame's edge"
+    assert np.array_equal(out[:, x1:], frame[:, x1:])

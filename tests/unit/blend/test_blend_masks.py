@@ -146,3 +146,18 @@ def test_polygon_edges_are_placed_with_sub_pixel_accuracy() -> None:
         centroid = float((mask.sum(axis=0) * xs).sum() / mask.sum())
         assert centroid == pytest.approx(20.0 + dx, abs=0.02)
         assert float(mask.sum()) == pytest.approx(400.0, rel=0.05)
+
+
+def test_coverage_cuts_the_masks_with_a_soft_edge() -> None:
+    landmarks = schematic_landmarks(CENTER, FACE)
+    coverage = np.ones(SIZE_HW, np.float32)
+    coverage[:, : round(CENTER[0])] = 0.0  # nothing rendered on the image-left half
+    covered = build_face_masks(landmarks, SIZE_HW, MaskSettings(), coverage)
+    full = build_face_masks(landmarks, SIZE_HW, MaskSettings())
+    row = round(CENTER[1] + 0.05 * FACE)
+    assert covered.alpha[:, : round(CENTER[0])].max() == 0.0
+    assert covered.skin[:, : round(CENTER[0])].max() == 0.0
+    right = round(CENTER[0] + 0.1 * FACE)
+    assert covered.alpha[row, right] == pytest.approx(full.alpha[row, right], abs=1e-3)
+    ramp = covered.alpha[row, round(CENTER[0]) : right]
+    assert np.all(np.diff(ramp) >= -1e-4) and 0.0 < ramp[2] < 1.0

@@ -15,6 +15,8 @@ from facecraft.media.reader import FrameReader
 from facecraft.media.writer import FrameWriter
 from facecraft.pipeline.builder import build_analyzer, build_tracker
 from facecraft.pipeline.swap import CancelledError, SwapComponents, SwapRequest, run_swap
+from facecraft.safety.gate import ContentRefusedError
+from facecraft.safety.nudenet import Finding
 from facecraft.swap.base import SourceIdentity, SwapResult
 from facecraft.types import Frame
 
@@ -50,6 +52,30 @@ class PasteCompositor:
         return out
 
 
+class RecordingGate:
+    """Stands in for the content gate; records what it was asked to check."""
+
+    def __init__(self) -> None:
+        self.checked: list[str] = []
+
+    def check_image(self, frame_bgr: Frame, where: str) -> None:
+        self.checked.append(where)
+
+    def check_path(
+        self, path: Path, role: str, *, start_s: float | None = None, end_s: float | None = None
+    ) -> None:
+        self.checked.append(f"{role} {path.name}")
+
+
+class RefusingGate(RecordingGate):
+    def check_path(
+        self, path: Path, role: str, *, start_s: float | None = None, end_s: float | None = None
+    ) -> None:
+        raise ContentRefusedError(
+            f"the {role}", Finding("BUTTOCKS_EXPOSED", 0.9, np.array([0, 0, 4, 4])), 0.4
+        )
+
+
 class CountingStage:
     def __init__(self) -> None:
         self.indices: list[int] = []
@@ -59,7 +85,7 @@ class CountingStage:
         return frame_bgr
 
 
-def _components(stage: CountingStage | None = None) -> SwapComponents:
+def _components(stage: CountingStage | None = None, gate: RecordingGate | None = None) -> SwapComponents:
     analyzer = build_analyzer()
     blank = np.zeros((8, 8, 3), dtype=np.uint8)
     landmarks = np.zeros((478, 3), dtype=np.float32)
@@ -72,6 +98,7 @@ def _components(stage: CountingStage | None = None) -> SwapComponents:
         source=SourceIdentity(blank, source_face, notes=("source note",)),
         swapper=PaintSwapper(),
         compositor=PasteCompositor(),
+        gate=gate or RecordingGate(),
         stages=(stage,) if stage else (),
     )
 
@@ -92,6 +119,17 @@ def test_video_without_faces_is_written_unchanged_with_a_note(tmp_path: Path) ->
     assert any("no face to swap" in note for note in report.notes)
     assert "source note" in report.notes
     assert probe(tmp_path / "out.mp4").frame_count == 12
+
+
+def test_the_gate_checks_source_and_target_and_a_refusal_writes_nothing(tmp_path: Path) -> None:
+    target = _faceless_video(tmp_path / "plain.mp4")
+    gate = RecordingGate()
+    run_swap(SwapRequest(target, tmp_path / "out.mp4"), _components(gate=gate))
+    assert gate.checked == ["the source", "target plain.mp4"]
+    with pytest.raises(ContentRefusedError) as refused:
+        run_swap(SwapRequest(target, tmp_path / "refused.mp4"), _components(gate=RefusingGate()))
+    assert refused.value.exit_code == 3
+    assert not (tmp_path / "refused.mp4").exists()
 
 
 def test_cancel_leaves_no_output(tmp_path: Path) -> None:

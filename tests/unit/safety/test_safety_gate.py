@@ -17,7 +17,7 @@ import pytest
 
 import facecraft.safety.gate as gate_module
 import facecraft.safety.nudenet as nudenet_module
-from facecraft.errors import FacecraftError, MediaNotFoundError
+from facecraft.errors import CorruptMediaError, FacecraftError, MediaNotFoundError
 from facecraft.media.image import write_image
 from facecraft.media.reader import VideoFrame
 from facecraft.media.writer import FrameWriter
@@ -310,3 +310,24 @@ def test_missing_input_is_a_media_error_not_a_pass(tmp_path: Path) -> None:
 
     with pytest.raises(MediaNotFoundError):
         ContentGate(FakeDetector(bright_refuses)).check_job(source, tmp_path / "nope.mp4")
+
+
+def test_check_job_limits_a_target_video_to_the_window(tmp_path: Path) -> None:
+    source = write_image(tmp_path / "source.jpg", frame(40))
+    target = make_video(tmp_path / "target.mp4", seconds=4.0, fps=Fraction(25), bright_from_s=3.0)
+    gate = ContentGate(FakeDetector(bright_refuses), ContentPolicy(sample_interval_s=0.5))
+
+    check = gate.check_job(source, target, start_s=1.0, end_s=2.5)
+    with pytest.raises(ContentRefusedError, match=r"at 3\.[0-4]\d s"):
+        gate.check_job(source, target, start_s=1.0)
+
+    assert check.target.sampled_times_s[0] == pytest.approx(1.0)
+    assert check.target.sampled_times_s[-1] < 2.5
+    assert max(np.diff(check.target.sampled_times_s)) <= 0.5 + 1e-6
+
+
+def test_a_window_with_no_frames_is_an_error_not_a_pass(tmp_path: Path) -> None:
+    target = make_video(tmp_path / "target.mp4", seconds=1.0, fps=Fraction(25))
+
+    with pytest.raises(CorruptMediaError, match=r"no frame decodes between 5\.0 s and 6\.0 s"):
+        ContentGate(FakeDetector(bright_refuses)).check_video(target, start_s=5.0, end_s=6.0)
