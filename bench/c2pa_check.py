@@ -94,9 +94,9 @@ def main() -> None:
         read_s = time.perf_counter() - started
         flip_mdat_byte(clip)
         tampered = read_credentials(clip)
-    print(
-        f"clip: {args.seconds:.0f} s {SIZE_WH[0]}x{SIZE_WH[1]} @ {FPS} fps, {size_mb:.1f} MB (encode {encode_s:.1f} s)"
-    )
+    width, height = SIZE_WH
+    print(f"clip: {args.seconds:.0f} s {width}x{height} @ {FPS} fps, {size_mb:.1f} MB")
+    print(f"encode: {encode_s:.1f} s")
     print(f"local identity created in {identity_s * 1000:.0f} ms")
     print(f"sign (embed, in place, incl. verify-after-sign): {sign_s * 1000:.0f} ms")
     print(f"read + validate: {read_s * 1000:.0f} ms -> state {reading.state}")

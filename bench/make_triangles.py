@@ -248,7 +248,9 @@ def badness(frames: Array, triangles: list[Tri]) -> float:
     """Turned-over triangles over the frames, plus a little for slivers."""
     tris = np.asarray(triangles)
     a, b, c = frames[:, tris[:, 0]], frames[:, tris[:, 1]], frames[:, tris[:, 2]]
-    area = (b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1]) - (b[..., 1] - a[..., 1]) * (c[..., 0] - a[..., 0])
+    area = (b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1]) - (b[..., 1] - a[..., 1]) * (
+        c[..., 0] - a[..., 0]
+    )
     longest = np.maximum.reduce([((b - a) ** 2).sum(-1), ((c - b) ** 2).sum(-1), ((a - c) ** 2).sum(-1)])
     quality = area / longest
     return float((quality <= 0).sum() + 0.01 * np.clip(0.1 - quality, 0.0, None).sum())
@@ -314,7 +316,9 @@ def check(topology: MeshTopology, frames: Array) -> list[str]:
         if (signed_areas(layout_xy, getattr(topology, name)) <= 0).any():
             problems.append(f"{name}: a triangle has no positive area in the layout")
     oval = cv2.contourArea(layout_xy[list(FACE_OVAL)].astype(np.float32))
-    eyes = sum(cv2.contourArea(layout_xy[list(loop)].astype(np.float32)) for loop in (RIGHT_EYELIDS, LEFT_EYELIDS))
+    eyes = sum(
+        cv2.contourArea(layout_xy[list(loop)].astype(np.float32)) for loop in (RIGHT_EYELIDS, LEFT_EYELIDS)
+    )
     covered = float(signed_areas(layout_xy, topology.face_triangles).sum() / 2)
     covered += float(signed_areas(layout_xy, topology.mouth_triangles).sum() / 2)
     if abs(covered + eyes - oval) > 1e-3 * oval:
@@ -325,7 +329,9 @@ def check(topology: MeshTopology, frames: Array) -> list[str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--media", type=Path, default=DEFAULT_MEDIA)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
@@ -335,7 +341,9 @@ def main() -> int:
     fits = collect_fits(args.media, build_analyzer())
     pairs = mirror_pairs(fits)
     layout, yaws = frontal_layout(fits, pairs)
-    frames = np.stack([fit[:, :2] for (fit, _), yaw in zip(fits, yaws, strict=True) if abs(yaw) < FRONTAL_YAW_DEG])
+    frames = np.stack(
+        [fit[:, :2] for (fit, _), yaw in zip(fits, yaws, strict=True) if abs(yaw) < FRONTAL_YAW_DEG]
+    )
     face, mouth, eyes = triangulate(layout, frames)
     topology = MeshTopology(
         layout_468=layout.astype(np.float32),

@@ -16,8 +16,9 @@ from facecraft.media.probe import probe
 from facecraft.media.reader import FrameReader
 from facecraft.media.writer import FrameWriter
 from facecraft.pipeline.background import BackgroundWriter
+from facecraft.pipeline.marking import MarkingOptions
 from facecraft.pipeline.swap import EncodeOptions, SwapRequest, run_swap
-from facecraft.pipeline.swap_builder import SwapConfig, build_swap
+from facecraft.pipeline.swap_builder import SwapConfig, build_swap, build_swap_marking
 
 MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
 
@@ -44,21 +45,28 @@ def main() -> int:
     args = parser.parse_args()
     encode = EncodeOptions()
     info = probe(args.target)
-    components = build_swap(SwapConfig(source=args.source))
+    config = SwapConfig(source=args.source)
+    components = build_swap(config)
     swap_s, plain_s, stage_ms = [], [], {}
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.repeats):
             plain_s.append(transcode_seconds(args.target, Path(tmp) / "plain.mp4", encode))
-            report = run_swap(SwapRequest(args.target, Path(tmp) / "swap.mp4", encode=encode), components)
+            request = SwapRequest(args.target, Path(tmp) / "swap.mp4", encode=encode)
+            marking = build_swap_marking(config, request, MarkingOptions(config_dir=Path(tmp) / "config"))
+            report = run_swap(request, components, marking)
             swap_s.append(report.seconds)
             stage_ms = report.stage_ms
     frames = info.frame_count
     swap_fps, plain_fps = frames / statistics.median(swap_s), frames / statistics.median(plain_s)
     ratio = swap_fps / plain_fps
     realtime = swap_fps / float(info.fps)
-    print(f"target {args.target.name} {info.width}x{info.height}, {frames} frames at {float(info.fps):.2f} fps")
+    print(
+        f"target {args.target.name} {info.width}x{info.height}, {frames} frames at {float(info.fps):.2f} fps"
+    )
     print(f"encoder: libx264 crf {encode.crf} preset {encode.preset}; median of {args.repeats} runs")
-    print(f"plain transcode: {plain_fps:.1f} fps   swap: {swap_fps:.1f} fps   ratio {ratio:.2f} (target >= 0.5)")
+    print(
+        f"plain transcode: {plain_fps:.1f} fps   swap: {swap_fps:.1f} fps   ratio {ratio:.2f} (target >= 0.5)"
+    )
     print(f"real-time factor: {realtime:.2f}x (target > 1)")
     print("swap stage ms/frame (main thread): " + ", ".join(f"{k} {v:.1f}" for k, v in stage_ms.items()))
     ok = ratio >= 0.5 and realtime > 1.0

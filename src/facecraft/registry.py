@@ -1,12 +1,12 @@
 """A small typed registry: backends register by name, and the names feed the CLI, web form and API.
 
-    SWAPPERS: Registry[SwapperFactory] = Registry("swapper")
+SWAPPERS: Registry[SwapperFactory] = Registry("swapper")
 
-    @SWAPPERS.register("mesh")
-    def build_mesh_swapper(config: SwapConfig) -> Swapper: ...
+@SWAPPERS.register("mesh")
+def build_mesh_swapper(config: SwapConfig) -> Swapper: ...
 
-    SWAPPERS.names()            # ("mesh",)
-    SWAPPERS.get("mesh")(config)
+SWAPPERS.names()            # ("mesh",)
+SWAPPERS.get("mesh")(config)
 """
 
 from collections.abc import Callable

@@ -17,6 +17,7 @@ from facecraft.cli.swap_command import make_command, run_swap_command
 from facecraft.errors import FacecraftError
 from facecraft.media.image import read_image, write_image
 from facecraft.media.writer import FrameWriter
+from facecraft.pipeline.marking import MarkingOptions
 from facecraft.pipeline.swap import EncodeOptions
 from facecraft.types import Frame
 
@@ -56,7 +57,7 @@ def sample_inputs(media_dir: Path, out_dir: Path) -> tuple[Path, Path]:
     if (media_dir / "videos").is_dir():
         return media_dir / "images" / "d30.jpg", media_dir / "videos" / "d18.mp4"
     group = read_image(packaged_group_photo())
-    height, width = group.shape[:2]
+    width = group.shape[1]
     source = write_image(out_dir / "source_face.png", np.ascontiguousarray(group[:, : width // 3]))
     return source, make_pan_clip(group[:, width // 3 :], out_dir / "pan_clip.mp4")
 
@@ -74,8 +75,17 @@ def main() -> int:
         source, target = sample_inputs(args.media, out_dir)
         console.print(f"[bold]facecraft swap[/] {source} {target} -o {output}")
         command = make_command(
-            source, target, output, faces="largest", swapper="mesh", composite=CompositeSettings(),
-            encode=EncodeOptions(), start_s=None, end_s=None, report_path=out_dir / "swap_report.json",
+            source,
+            target,
+            output,
+            faces="largest",
+            swapper="mesh",
+            composite=CompositeSettings(),
+            encode=EncodeOptions(),
+            start_s=None,
+            end_s=None,
+            report_path=out_dir / "swap_report.json",
+            marking=MarkingOptions(),
         )
         report = run_swap_command(command, console)
     except FacecraftError as error:

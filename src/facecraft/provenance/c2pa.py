@@ -24,7 +24,8 @@ Reading (:func:`read_credentials`) gives a :class:`C2paReading` with one of four
 * ``"tampered"``: the manifest is intact enough to read but the file (or the manifest) changed after
   signing: a hash no longer matches (for example one flipped byte in the video data).
 * ``"invalid"``: a manifest is there but cannot be accepted: a broken or mismatched signature, an
-  expired or unusable certificate, or a manifest that cannot be parsed.
+  expired or unusable certificate, or a manifest (or a file holding one) that cannot be parsed.
+  A file with no manifest that C2PA cannot parse at all raises CorruptMediaError instead.
 * ``"absent"``: no manifest in the file and no sidecar beside it.
 
 Nothing here touches the network: remote manifests are not fetched, OCSP is not queried and no
@@ -44,7 +45,7 @@ from typing import IO, Any, Literal, get_args
 
 import c2pa
 
-from facecraft.errors import FacecraftError
+from facecraft.errors import CorruptMediaError, FacecraftError
 from facecraft.media.validate import check_input_file
 from facecraft.provenance.identity import SigningIdentity
 from facecraft.provenance.record import TOOL_NAME, InputFile, ProvenanceRecord
@@ -72,6 +73,9 @@ SIDECAR_TYPES: dict[str, str] = {".webm": "video/webm", ".mkv": "video/x-matrosk
 
 _UNTRUSTED_CODES = frozenset({"signingCredential.untrusted"})
 """Failures that only say the signer is not on a trust list: expected for local identities."""
+_MANIFEST_LABEL = bytes.fromhex("6332706100110010800000aa00389b71")
+"""The JUMBF type UUID of a C2PA manifest store (it starts every embedded manifest store)."""
+_SCAN_CHUNK_BYTES = 1 << 20
 _SETTINGS: dict[str, Any] = {
     "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
     "builder": {"thumbnail": {"enabled": False}},
@@ -346,8 +350,8 @@ class _DiscardStream:
 def read_credentials(path: Path | str, trust_anchor_pem: bytes | None = None) -> C2paReading:
     """Read and validate the credentials in ``path`` (or its sidecar); see the module doc for states.
 
-    ``trust_anchor_pem``: root certificates (PEM) to trust besides none; pass the local CA so this
-    machine's own outputs read as trusted.
+    ``trust_anchor_pem``: root certificates (PEM) to trust (none by default); pass the local CA so
+    this machine's own outputs read as trusted. Trust only sets ``claims["trusted"]``, not the state.
     """
     path = check_input_file(path)
     context = _context(trust_anchor_pem)
@@ -355,7 +359,11 @@ def read_credentials(path: Path | str, trust_anchor_pem: bytes | None = None) ->
         with path.open("rb") as stream:
             store = _read_store(path, stream, context)
     except c2pa.C2paError as error:
-        return C2paReading(present=True, state="invalid", claims=_broken_claims(str(error)))
+        embedded = _holds_manifest_bytes(path)
+        if embedded or sidecar_path(path).is_file():
+            claims = _broken_claims(str(error), embedded=embedded)
+            return C2paReading(present=True, state="invalid", claims=claims)
+        raise CorruptMediaError(path, f"its structure cannot be parsed: {error}") from error
     if store is None:
         return C2paReading(present=False, state="absent")
     return _reading_from_store(*store)
@@ -449,7 +457,19 @@ def _signer_name(signature: Mapping[str, Any]) -> str | None:
     return name or issuer
 
 
-def _broken_claims(detail: str) -> C2paClaims:
+def _holds_manifest_bytes(path: Path) -> bool:
+    """Whether the file contains a C2PA manifest store box (so a read error concerns credentials)."""
+    overlap = len(_MANIFEST_LABEL) - 1
+    tail = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(_SCAN_CHUNK_BYTES):
+            if _MANIFEST_LABEL in tail + chunk:
+                return True
+            tail = chunk[-overlap:]
+    return False
+
+
+def _broken_claims(detail: str, *, embedded: bool) -> C2paClaims:
     return C2paClaims(
         generator=None,
         generator_version=None,
@@ -460,7 +480,7 @@ def _broken_claims(detail: str) -> C2paClaims:
         record_id=None,
         signer=None,
         trusted=False,
-        embedded=True,
+        embedded=embedded,
         problems=(f"unreadable manifest: {detail}",),
     )
 

@@ -77,13 +77,13 @@ def evaluate(
     inputs: EvalInputs, tools: QualityTools, on_frame: Callable[[int], None] | None = None
 ) -> Evaluation:
     """Measure a swap from files. ``on_frame(index)`` is called after each frame (progress)."""
-    source_embedding = None if inputs.source is None else embed_source(inputs.source, tools)
     target_is_image = is_image_path(inputs.target)
     if target_is_image != is_image_path(inputs.swapped):
         kinds = ("an image", "a video") if target_is_image else ("a video", "an image")
         detail = f"the target is {kinds[0]} but this is {kinds[1]}; compare a swap with its own target"
         raise UnsupportedFormatError(inputs.swapped, detail)
     frame_count = 1 if target_is_image else _paired_frame_count(inputs)
+    source_embedding = None if inputs.source is None else embed_source(inputs.source, tools)
     schedule = IdentitySchedule.evenly(frame_count, inputs.identity_frames)
     settings = RecorderSettings(identity=schedule, sheet_frames=inputs.sheet_frames)
     recorder = QualityRecorder(tools.mesh, tools.identity, source_embedding, settings)
@@ -108,8 +108,11 @@ def embed_source(source: Path, tools: QualityTools) -> FloatArray:
 
 
 def _paired_frame_count(inputs: EvalInputs) -> int:
-    """Frames both videos have (identity samples are spread over these)."""
-    return min(probe(inputs.target).frame_count, probe(inputs.swapped).frame_count)
+    """Frames both videos have (identity samples are spread over these); refuses different frame sizes."""
+    target, swapped = probe(inputs.target), probe(inputs.swapped)
+    if target.display_wh != swapped.display_wh:
+        raise UnsupportedFormatError(inputs.swapped, _size_detail(target.display_wh, swapped.display_wh))
+    return min(target.frame_count, swapped.frame_count)
 
 
 def _observe_images(inputs: EvalInputs, tools: QualityTools, recorder: QualityRecorder) -> None:
@@ -158,10 +161,13 @@ def _lockstep(
 
 def _check_sizes(inputs: EvalInputs, target_bgr: Frame, output_bgr: Frame) -> None:
     if target_bgr.shape != output_bgr.shape:
-        target_wh = f"{target_bgr.shape[1]}x{target_bgr.shape[0]}"
-        output_wh = f"{output_bgr.shape[1]}x{output_bgr.shape[0]}"
-        detail = (
-            f"its frames are {output_wh} but the target's are {target_wh}; "
-            "compare a swap with the target it was made from"
-        )
-        raise UnsupportedFormatError(inputs.swapped, detail)
+        target_wh = (target_bgr.shape[1], target_bgr.shape[0])
+        output_wh = (output_bgr.shape[1], output_bgr.shape[0])
+        raise UnsupportedFormatError(inputs.swapped, _size_detail(target_wh, output_wh))
+
+
+def _size_detail(target_wh: tuple[int, int], output_wh: tuple[int, int]) -> str:
+    return (
+        f"its frames are {output_wh[0]}x{output_wh[1]} but the target's are {target_wh[0]}x{target_wh[1]}; "
+        "compare a swap with the target it was made from"
+    )

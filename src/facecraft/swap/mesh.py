@@ -44,10 +44,6 @@ MIN_LEVEL_FACE_PX = 48.0
 """Texture levels stop halving once the face would be smaller than this."""
 LEVEL_HYSTERESIS = 0.3
 """A texture level is kept until the ideal one differs by this much (in octaves), so sharpness never flickers."""
-SQUEEZED = 0.1
-WELL_SEEN = 0.6
-"""A source triangle shown at under SQUEEZED of its expected area (or folded over) borrows its mirror
-partner's texture when the partner shows at least WELL_SEEN of its own (areas relative to the layout's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,11 +124,12 @@ class MeshSwapper:
         self._levels_by_track.clear()
 
     def _texture_levels(self, prepared: PreparedSource) -> tuple[_TextureLevel, ...]:
-        xy = prepared.landmarks_478[:, :2].astype(np.float64)
-        corners = _texture_corners(xy, self.topology)
-        eye_corners = xy[self.topology.eye_triangles]
+        """The unwrapped texture halved while the face stays above MIN_LEVEL_FACE_PX."""
+        uv = prepared.uv_478.astype(np.float64)
+        face_corners = uv[self.topology.face_triangles]
+        eye_corners = uv[self.topology.eye_triangles]
         texture = prepared.texture_bgra
-        face_px = _face_size(xy)
+        face_px = _face_size(uv)
         levels = []
         scale = 1.0
         while True:
@@ -140,7 +137,7 @@ class MeshSwapper:
                 _TextureLevel(
                     texture_bgra=texture,
                     face_px=face_px * scale,
-                    face_corners=_level_coordinates(corners, scale),
+                    face_corners=_level_coordinates(face_corners, scale),
                     eye_corners=_level_coordinates(eye_corners, scale),
                 )
             )
@@ -157,7 +154,9 @@ class MeshSwapper:
         source = self._source
         target_lm = target.landmarks_478.astype(np.float64)
         rendered = self._shape.transfer(source.landmarks_478, target_lm).astype(np.float64)
-        x0, y0, x1, y1 = _crop_box(rendered, frame_bgr.shape[1], frame_bgr.shape[0], self.settings.crop_margin)
+        x0, y0, x1, y1 = _crop_box(
+            rendered, frame_bgr.shape[1], frame_bgr.shape[0], self.settings.crop_margin
+        )
         origin = np.array([x0, y0], dtype=np.float64)
         dst_xy = rendered[:, :2] - origin
         level = self._choose_level(source, _face_size(dst_xy), target.track_id)
@@ -190,8 +189,14 @@ class MeshSwapper:
         x0, y0, x1, y1 = box
         tex_h, tex_w = texture.shape[:2]
         height, width = max(tex_h, y1 - y0), tex_w + (x1 - x0)
-        if self._atlas.shape[0] < height or self._atlas.shape[1] < width or self._atlas_texture is not texture:
-            self._atlas = np.zeros((max(height, self._atlas.shape[0]), max(width, self._atlas.shape[1]), 4), np.uint8)
+        if (
+            self._atlas.shape[0] < height
+            or self._atlas.shape[1] < width
+            or self._atlas_texture is not texture
+        ):
+            self._atlas = np.zeros(
+                (max(height, self._atlas.shape[0]), max(width, self._atlas.shape[1]), 4), np.uint8
+            )
             self._atlas[:tex_h, :tex_w] = texture
             self._atlas_texture = texture
         atlas = self._atlas
@@ -241,29 +246,15 @@ class MeshSwapper:
         return facing
 
 
-def _texture_corners(xy: npt.NDArray[np.float64], topology: MeshTopology) -> npt.NDArray[np.float64]:
-    """Per face triangle, its texture corners. A triangle the source photo shows squeezed or folded over
-    (the far side of a turned head) takes its mirror partner's corners when the partner is seen well."""
-    triangles = topology.face_triangles
-    partners = topology.mirror_468[triangles]
-    expected = signed_areas(topology.layout_468, triangles).astype(np.float64)
-    seen = signed_areas(xy.astype(np.float32), triangles).astype(np.float64) / expected
-    partner_seen = -signed_areas(xy.astype(np.float32), partners).astype(np.float64) / expected
-    scale = float(np.median(seen))
-    borrow = (seen < SQUEEZED * scale) & (partner_seen > WELL_SEEN * scale)
-    corners = xy[triangles]
-    corners[borrow] = xy[partners[borrow]]
-    out: npt.NDArray[np.float64] = corners
-    return out
-
-
 def _level_coordinates(corners: npt.NDArray[np.float64], scale: float) -> FloatArray:
     """Texture corners at a level ``scale`` times the full size (pixel centres: (x + 0.5) * s - 0.5)."""
     out: FloatArray = ((corners + 0.5) * scale - 0.5).astype(np.float32)
     return out
 
 
-def _crop_box(points: npt.NDArray[np.float64], width: int, height: int, margin: float) -> tuple[int, int, int, int]:
+def _crop_box(
+    points: npt.NDArray[np.float64], width: int, height: int, margin: float
+) -> tuple[int, int, int, int]:
     """Integer crop box (x0, y0, x1, y1) around the mesh plus a margin, inside the frame."""
     xy = points[:MESH_POINTS, :2]
     lo, hi = xy.min(axis=0), xy.max(axis=0)

@@ -156,8 +156,14 @@ class ShapeTransfer:
         self._control = np.concatenate([stable, hull])
         self._weights = spline_weights(layout[:, :2].astype(np.float64), self._control, settings.smoothing)
         self._eyes = (
-            (np.array([*RIGHT_EYELIDS, *range(RIGHT_IRIS_CENTER, RIGHT_IRIS_CENTER + IRIS_POINTS)]), RIGHT_EYE_CORNERS),
-            (np.array([*LEFT_EYELIDS, *range(LEFT_IRIS_CENTER, LEFT_IRIS_CENTER + IRIS_POINTS)]), LEFT_EYE_CORNERS),
+            (
+                np.array([*RIGHT_EYELIDS, *range(RIGHT_IRIS_CENTER, RIGHT_IRIS_CENTER + IRIS_POINTS)]),
+                RIGHT_EYE_CORNERS,
+            ),
+            (
+                np.array([*LEFT_EYELIDS, *range(LEFT_IRIS_CENTER, LEFT_IRIS_CENTER + IRIS_POINTS)]),
+                LEFT_EYE_CORNERS,
+            ),
         )
         self._lips = np.array(sorted({*LIPS_INNER, *LIPS_OUTER}))
 

@@ -38,7 +38,9 @@ class WarpResult:
     triangle_ids: IdImage
 
 
-def triangle_affines(dst_tri: npt.ArrayLike, src_tri: npt.ArrayLike) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+def triangle_affines(
+    dst_tri: npt.ArrayLike, src_tri: npt.ArrayLike
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
     """Per triangle, the affine from destination to source pixels, and whether it is defined.
 
     dst_tri, src_tri: (K, 3, 2) corner positions. Returns (K, 6) float32 rows ``a, b, c, d, e, f`` with
@@ -52,9 +54,10 @@ def triangle_affines(dst_tri: npt.ArrayLike, src_tri: npt.ArrayLike) -> tuple[Fl
     valid = np.abs(det) > 2.0 * MIN_AREA_PX2
     inv_det = np.where(valid, 1.0 / np.where(valid, det, 1.0), 0.0)
     # Inverse of the destination edge matrix [d1 d2] (columns), times the source edge matrix [s1 s2].
-    inv = np.stack(
-        [np.stack([d2[:, 1], -d2[:, 0]], axis=1), np.stack([-d1[:, 1], d1[:, 0]], axis=1)], axis=1
-    ) * inv_det[:, np.newaxis, np.newaxis]
+    inv = (
+        np.stack([np.stack([d2[:, 1], -d2[:, 0]], axis=1), np.stack([-d1[:, 1], d1[:, 0]], axis=1)], axis=1)
+        * inv_det[:, np.newaxis, np.newaxis]
+    )
     edges = np.stack([s1, s2], axis=2)  # (K, 2, 2): columns s1, s2
     linear = edges @ inv  # (K, 2, 2)
     shift = src[:, 0] - np.einsum("kij,kj->ki", linear, dst[:, 0])

@@ -14,6 +14,7 @@ from facecraft.media.probe import probe
 from facecraft.media.reader import FrameReader
 from facecraft.media.writer import FrameWriter
 from facecraft.pipeline.builder import build_analyzer, build_tracker
+from facecraft.pipeline.marking import Marking
 from facecraft.pipeline.swap import CancelledError, SwapComponents, SwapRequest, run_swap
 from facecraft.safety.gate import ContentRefusedError
 from facecraft.safety.nudenet import Finding
@@ -85,7 +86,20 @@ class CountingStage:
         return frame_bgr
 
 
-def _components(stage: CountingStage | None = None, gate: RecordingGate | None = None) -> SwapComponents:
+class NoteStep:
+    def __init__(self) -> None:
+        self.finished: list[Path] = []
+
+    def finish(self, output: Path) -> list[str]:
+        self.finished.append(output)
+        return [f"finished {output.name}"]
+
+
+def _marking(stage: CountingStage | None = None, step: NoteStep | None = None) -> Marking:
+    return Marking(stage or CountingStage(), None, (step,) if step else (), record_id=1)
+
+
+def _components(gate: RecordingGate | None = None) -> SwapComponents:
     analyzer = build_analyzer()
     blank = np.zeros((8, 8, 3), dtype=np.uint8)
     landmarks = np.zeros((478, 3), dtype=np.float32)
@@ -99,7 +113,6 @@ def _components(stage: CountingStage | None = None, gate: RecordingGate | None =
         swapper=PaintSwapper(),
         compositor=PasteCompositor(),
         gate=gate or RecordingGate(),
-        stages=(stage,) if stage else (),
     )
 
 
@@ -112,10 +125,11 @@ def _faceless_video(path: Path, frames: int = 12) -> Path:
 
 def test_video_without_faces_is_written_unchanged_with_a_note(tmp_path: Path) -> None:
     target = _faceless_video(tmp_path / "plain.mp4")
-    stage = CountingStage()
-    report = run_swap(SwapRequest(target, tmp_path / "out.mp4"), _components(stage))
+    stage, step = CountingStage(), NoteStep()
+    report = run_swap(SwapRequest(target, tmp_path / "out.mp4"), _components(), _marking(stage, step))
     assert report.frames == 12 and report.faces_swapped == 0
     assert stage.indices == list(range(12))  # the marking stage sees every frame
+    assert step.finished == [tmp_path / "out.mp4"] and "finished out.mp4" in report.notes
     assert any("no face to swap" in note for note in report.notes)
     assert "source note" in report.notes
     assert probe(tmp_path / "out.mp4").frame_count == 12
@@ -124,10 +138,10 @@ def test_video_without_faces_is_written_unchanged_with_a_note(tmp_path: Path) ->
 def test_the_gate_checks_source_and_target_and_a_refusal_writes_nothing(tmp_path: Path) -> None:
     target = _faceless_video(tmp_path / "plain.mp4")
     gate = RecordingGate()
-    run_swap(SwapRequest(target, tmp_path / "out.mp4"), _components(gate=gate))
+    run_swap(SwapRequest(target, tmp_path / "out.mp4"), _components(gate=gate), _marking())
     assert gate.checked == ["the source", "target plain.mp4"]
     with pytest.raises(ContentRefusedError) as refused:
-        run_swap(SwapRequest(target, tmp_path / "refused.mp4"), _components(gate=RefusingGate()))
+        run_swap(SwapRequest(target, tmp_path / "refused.mp4"), _components(gate=RefusingGate()), _marking())
     assert refused.value.exit_code == 3
     assert not (tmp_path / "refused.mp4").exists()
 
@@ -137,7 +151,7 @@ def test_cancel_leaves_no_output(tmp_path: Path) -> None:
     cancel = threading.Event()
     cancel.set()
     with pytest.raises(CancelledError):
-        run_swap(SwapRequest(target, tmp_path / "out.mp4"), _components(), cancel=cancel)
+        run_swap(SwapRequest(target, tmp_path / "out.mp4"), _components(), _marking(), cancel=cancel)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.mp4"]
 
 
@@ -145,7 +159,9 @@ def test_real_video_keeps_frames_timestamps_and_audio(media_dir: Path, tmp_path:
     target = media_dir / "videos" / "d18.mp4"
     output = tmp_path / "out.mp4"
     progress: list[tuple[int, int | None]] = []
-    report = run_swap(SwapRequest(target, output), _components(), lambda d, t: progress.append((d, t)))
+    report = run_swap(
+        SwapRequest(target, output), _components(), _marking(), lambda d, t: progress.append((d, t))
+    )
     assert report.frames == 216 and report.frames_with_target == 216 and report.faces_swapped == 216
     assert progress[-1] == (216, 216)
     with FrameReader(target) as source_frames, FrameReader(output) as output_frames:
@@ -158,7 +174,9 @@ def test_real_video_keeps_frames_timestamps_and_audio(media_dir: Path, tmp_path:
 
 def test_trimmed_window(media_dir: Path, tmp_path: Path) -> None:
     target = media_dir / "videos" / "d18.mp4"
-    report = run_swap(SwapRequest(target, tmp_path / "cut.mp4", start_s=2.0, end_s=3.0), _components())
+    report = run_swap(
+        SwapRequest(target, tmp_path / "cut.mp4", start_s=2.0, end_s=3.0), _components(), _marking()
+    )
     assert report.frames == 30
     info = probe(tmp_path / "cut.mp4")
     assert info.frame_count == 30 and abs(info.duration_s - 1.0) < 0.1 and info.has_audio
@@ -166,7 +184,7 @@ def test_trimmed_window(media_dir: Path, tmp_path: Path) -> None:
 
 def test_image_target(media_dir: Path, tmp_path: Path) -> None:
     target = media_dir / "images" / "groups" / "2008_002506.jpg"
-    report = run_swap(SwapRequest(target, tmp_path / "out.png"), _components())
+    report = run_swap(SwapRequest(target, tmp_path / "out.png"), _components(), _marking())
     assert report.frames == 1 and report.faces_swapped == 3
     assert read_image(tmp_path / "out.png").shape == read_image(target).shape
 
@@ -175,7 +193,7 @@ def test_tiny_faces_are_skipped_and_reported(media_dir: Path, tmp_path: Path) ->
     image = read_image(media_dir / "images" / "groups" / "2008_002506.jpg")
     target = write_image(tmp_path / "group.png", image)
     request = SwapRequest(target, tmp_path / "out.png", min_face_px=10_000)
-    report = run_swap(request, _components())
+    report = run_swap(request, _components(), _marking())
     assert report.faces_swapped == 0 and report.tiny_faces_skipped == 3
     assert any("3 face(s) smaller" in note for note in report.notes)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from facecraft.errors import MediaNotFoundError
+from facecraft.errors import CorruptMediaError, MediaNotFoundError
 from facecraft.media.image import write_image
 from facecraft.media.writer import FrameWriter, VideoCodec
 from facecraft.provenance.c2pa import (
@@ -205,3 +205,18 @@ def test_real_clip_with_audio_signs_valid(
     assert read_credentials(path).state == "valid"
     flip_byte_in_mdat(path)
     assert read_credentials(path).state == "tampered"
+
+
+def test_unparseable_file_without_credentials_is_corrupt_media(tmp_path: Path) -> None:
+    path = tmp_path / "not-a-video.mp4"
+    path.write_bytes(b"hello, this is not an mp4 file at all")
+    with pytest.raises(CorruptMediaError):
+        read_credentials(path)
+
+
+def test_damaged_sidecar_reads_as_invalid(tmp_path: Path) -> None:
+    path = make_video(tmp_path / "out.webm", codec="vp9", frames=2)
+    sidecar_path(path).write_bytes(b"not a manifest store")
+    reading = read_credentials(path)
+    assert reading.present and reading.state == "invalid"
+    assert reading.claims is not None and not reading.claims.embedded and reading.claims.problems
