@@ -13,7 +13,14 @@ from facecraft.provenance.c2pa import C2paSignStep
 from facecraft.provenance.identity import load_identity, local_identity
 from facecraft.provenance.label import LabelStage
 from facecraft.provenance.payload import WatermarkPayload
-from facecraft.provenance.record import InputFile, JsonScalar, RecordStep, default_store_dir, new_record
+from facecraft.provenance.record import (
+    InputFile,
+    InputRole,
+    JsonScalar,
+    RecordStep,
+    default_store_dir,
+    new_record,
+)
 from facecraft.provenance.watermark import WatermarkStage
 
 DEFAULT_LABEL = "AI-generated"
@@ -48,7 +55,7 @@ class Marking:
 
 
 def build_marking(
-    inputs: dict[str, Path],
+    inputs: dict[InputRole, Path],
     models: tuple[str, ...],
     options: MarkingOptions,
     settings: dict[str, JsonScalar],

@@ -12,7 +12,7 @@ from facecraft.pipeline.analyze import embed_reference
 from facecraft.pipeline.builder import AnalysisConfig, build_analyzer, build_identity, build_tracker
 from facecraft.pipeline.marking import Marking, MarkingOptions, build_marking
 from facecraft.pipeline.swap import FrameObserver, SwapComponents, SwapRequest
-from facecraft.provenance.record import JsonScalar
+from facecraft.provenance.record import InputRole, JsonScalar
 from facecraft.safety.gate import build_content_gate
 from facecraft.swap import mesh as _mesh_backend
 from facecraft.swap.base import SWAPPERS, SwapperConfig
@@ -90,5 +90,5 @@ def swap_settings(config: SwapConfig, request: SwapRequest) -> dict[str, JsonSca
 
 def build_swap_marking(config: SwapConfig, request: SwapRequest, options: MarkingOptions) -> Marking:
     models = (*MODELS_USED, f"facecraft {config.swapper} swapper")
-    inputs = {"source": config.source, "target": request.target}
+    inputs: dict[InputRole, Path] = {"source": config.source, "target": request.target}
     return build_marking(inputs, models, options, swap_settings(config, request))
