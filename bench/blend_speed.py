@@ -5,6 +5,7 @@ on the 2-core dev machine. Swap results are computed first (not timed), so only 
 
     .venv/bin/python bench/blend_speed.py [--video ../shared/media/videos/s18.mp4]
         [--source ../shared/media/images/d30.jpg] [--frames 90] [--stand-in] [--sheet bench/blend_sheet.png]
+        [--cv-threads 1]
 
 ``--stand-in`` renders the source by a plain similarity warp instead of the mesh swapper (for timing
 the compositor alone while the swapper changes). ``--sheet`` writes a contact sheet: the target, then
@@ -69,7 +70,10 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=90)
     parser.add_argument("--stand-in", action="store_true")
     parser.add_argument("--sheet", type=Path, default=None)
+    parser.add_argument("--cv-threads", type=int, default=None, help="cv2.setNumThreads (default: OpenCV's)")
     args = parser.parse_args()
+    if args.cv_threads is not None:
+        cv2.setNumThreads(args.cv_threads)
 
     analyzer = build_analyzer()
     tracker = build_tracker(analyzer)
@@ -95,6 +99,7 @@ def main() -> int:
         f"video: {args.video.name} {width}x{height}, {len(work)} frames with a face (median {face_px:.0f} px)"
     )
     print(f"render: {'similarity stand-in' if args.stand_in else 'mesh swapper'} of {args.source.name}")
+    print(f"OpenCV threads: {cv2.getNumThreads()}")
     header = " ".join(f"{k:>7s}" for k in (*STAGES, "p10"))
     print(f"{'mode (median ms; p10 of total)':34s} {header}")
     outputs: dict[str, list[Frame]] = {}

@@ -17,6 +17,7 @@ Contact sheets go to ``--out``; ``--write-results`` puts the table into ``bench/
 
 import argparse
 import statistics
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,21 +145,24 @@ def swap_with_library(
     """Swap with the runner, the swap's quality recorder attached (as ``--report`` would). Adapt here if
     the runner's API moves. With ``measure_plain``, swap once more without it, for the recorder's share."""
     try:
+        from facecraft.pipeline.marking import MarkingOptions
         from facecraft.pipeline.swap import SwapRequest, run_swap
-        from facecraft.pipeline.swap_builder import SwapConfig, build_swap
+        from facecraft.pipeline.swap_builder import SwapConfig, build_swap, build_swap_marking
     except ImportError:
         return None
     output.parent.mkdir(parents=True, exist_ok=True)
-    components = build_swap(SwapConfig(source=source))
+    config, request = SwapConfig(source=source), SwapRequest(target, output)
+    components = build_swap(config)
+    marking_options = MarkingOptions(config_dir=Path(tempfile.mkdtemp(prefix="facecraft-bench-")))
     plain_seconds = None
     if measure_plain:
         started = time.perf_counter()
-        run_swap(SwapRequest(target, output), components)
+        run_swap(request, components, build_swap_marking(config, request, marking_options))
         plain_seconds = time.perf_counter() - started
     recorder = build_swap_recorder(embed_source(source, tools), probe(target).duration_s)
     components.observers = (recorder,)
     started = time.perf_counter()
-    swap_report = run_swap(SwapRequest(target, output), components)
+    swap_report = run_swap(request, components, build_swap_marking(config, request, marking_options))
     report = recorder.report()
     seconds = time.perf_counter() - started
     return SwapRun(output, seconds, swap_report.frames, report, plain_seconds)

@@ -43,6 +43,10 @@ SHADING_STD_RATIO_LIMITS: tuple[tuple[float, float], ...] = ((1.0, 1.0), (0.6, 1
 is left as it is (scaling it would only scale the source's texture)."""
 _GAIN_LIMITS = (0.4, 2.5)
 """Shading gains are clipped here (a dark hole in the rendered face must not become a bright spot)."""
+DETAIL_LIMIT = 8.0
+"""Carried detail is compressed softly towards this many 8-bit levels: pores and grain (a few levels) pass,
+while strong edges of the target's own features (a nose line where the render's nose is elsewhere) fade
+instead of ghosting."""
 _MIN_WEIGHT = 1e-3
 
 
@@ -218,6 +222,14 @@ def _normalised(values: FloatArray, weights: Mask, support: FloatArray, sigma_px
     return (low / np.maximum(support, np.float32(_MIN_WEIGHT))[..., np.newaxis]).astype(np.float32)
 
 
+def _soft_limit(values: FloatArray, limit: float) -> FloatArray:
+    """``x / (1 + |x| / limit)``: about x for small x, never beyond ``limit``."""
+    scale = np.abs(values)
+    scale *= np.float32(1.0 / limit)
+    scale += np.float32(1.0)
+    return (values / scale).astype(np.float32)
+
+
 def high_pass(channel: FloatArray, sigma_px: float) -> FloatArray:
     """The channel minus its Gaussian blur: detail finer than ``sigma_px``."""
     values = np.asarray(channel, dtype=np.float32)
@@ -343,7 +355,7 @@ class ColorMatcher:
             chroma_b = cv2.add(chroma_b, shift_b, dtype=cv2.CV_8U)
         if s.detail_weight > 0.0:
             target_gray = cv2.cvtColor(inputs.target_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
-            detail = high_pass(target_gray, s.detail_sigma * inputs.face_px)
+            detail = _soft_limit(high_pass(target_gray, s.detail_sigma * inputs.face_px), DETAIL_LIMIT)
             weight = np.minimum(inputs.skin * np.float32(2.0 * s.detail_weight), np.float32(s.detail_weight))
             detail *= weight
             lightness_f += detail

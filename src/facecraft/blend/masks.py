@@ -199,9 +199,9 @@ def polygon_mask(points_xy: npt.ArrayLike, size_hw: tuple[int, int]) -> Mask:
 def _add_polygon(canvas: Mask, points_xy: npt.NDArray[np.float64]) -> None:
     """Draw one polygon into ``canvas`` (max with what is there), supersampled within its bounding box."""
     height, width = canvas.shape
-    low, high = points_xy.min(axis=0), points_xy.max(axis=0)
-    x0, y0 = max(int(np.floor(low[0])) - 1, 0), max(int(np.floor(low[1])) - 1, 0)
-    x1, y1 = min(int(np.ceil(high[0])) + 2, width), min(int(np.ceil(high[1])) + 2, height)
+    bx, by, bw, bh = cv2.boundingRect(points_xy.astype(np.float32))
+    x0, y0 = max(bx - 1, 0), max(by - 1, 0)
+    x1, y1 = min(bx + bw + 2, width), min(by + bh + 2, height)
     if x1 <= x0 or y1 <= y0:
         return
     factor = _SUPERSAMPLE if max(x1 - x0, y1 - y0) <= _SUPERSAMPLE_BELOW_PX else 1
@@ -367,8 +367,13 @@ def build_face_masks(
 
 
 def _shrink(mask: Mask, size_hw: tuple[int, int]) -> Mask:
-    shrunk = cv2.resize(mask, (size_hw[1], size_hw[0]), interpolation=cv2.INTER_AREA)
-    return np.asarray(shrunk, dtype=np.float32)
+    """Downscale: pyramid halvings (a proper low-pass, and fast) then a linear resize of at most 2x."""
+    shrunk = np.asarray(mask, dtype=np.float32)
+    while shrunk.shape[0] >= 2 * size_hw[0] + 2 and shrunk.shape[1] >= 2 * size_hw[1] + 2:
+        shrunk = np.asarray(cv2.pyrDown(shrunk), dtype=np.float32)
+    if shrunk.shape != size_hw:
+        shrunk = np.asarray(cv2.resize(shrunk, (size_hw[1], size_hw[0]), interpolation=cv2.INTER_LINEAR))
+    return shrunk
 
 
 def _resize(mask: Mask, size_hw: tuple[int, int]) -> Mask:

@@ -43,6 +43,10 @@ class FaceCompositor(Protocol):
 
     def composite(self, frame_bgr: Frame, target: Face, result: SwapResult) -> Frame: ...
 
+    def reset(self) -> None:
+        """Forget per-track state (colour history) before a new target."""
+        ...
+
 
 class ContentChecker(Protocol):
     """The content gate (``safety.gate.ContentGate``): raises ``ContentRefusedError`` on sexual content."""
@@ -202,6 +206,7 @@ def run_swap(
     )
     components.gate.check_path(request.target, "target", start_s=request.start_s, end_s=request.end_s)
     components.swapper.prepare(source)
+    components.compositor.reset()
     if is_image_path(request.target):
         frame_swapper = _run_image(request, components, marking.frame_stages)
     else:

@@ -1,7 +1,7 @@
 """Invisible watermark: mark every output frame with a 32-bit payload, and read it back from files.
 
-``WatermarkStage(payload)`` is a runner ``FrameStage``: it adds the same keyed pattern (prepared once
-per frame size) to every frame, which costs one saturating add, about 0.3 ms per 720p frame.
+``WatermarkStage(payload)`` is a runner ``FrameStage``: it adds a keyed pattern of +-1 cells to every
+frame, each cell drawn more strongly in texture than on flat areas (about 1.5 ms per 720p frame).
 ``mark_image`` marks a still. ``detect_watermark(path)`` reads a video (frames sampled across it, their
 residuals averaged) or an image and says whether it carries a facecraft mark and which payload.
 The method (a tiled spread-spectrum pattern with an autocorrelation/sync search that undoes crops
@@ -35,13 +35,14 @@ from facecraft.media.probe import is_image_path, probe
 from facecraft.media.reader import FrameReader
 from facecraft.provenance.payload import FACECRAFT_TAG, WatermarkPayload
 from facecraft.provenance.watermark_pattern import (
+    CellGrid,
     PatternLayout,
     PatternMatch,
     PatternReader,
     build_layout,
     canonical_residual,
-    render_pattern,
 )
+from facecraft.provenance.watermark_strength import cell_magnitudes, dither_for
 from facecraft.types import FloatArray, Frame
 
 SYNC_Z_MIN = 8.0
@@ -73,31 +74,39 @@ class WatermarkReading:
 
 
 class WatermarkStage:
-    """Runner ``FrameStage`` that marks every frame with ``payload`` (the pattern is cached per size)."""
+    """Runner ``FrameStage`` that marks every frame with ``payload``.
+
+    The cell signs are tiled once per frame size; per frame only the cell magnitudes are computed
+    from the picture's local contrast, drawn as blocks and added with saturation.
+    """
 
     def __init__(self, payload: WatermarkPayload) -> None:
         self.payload = payload
-        self._cells = build_layout().cell_values(payload.to_bits())
-        self._size_hw: tuple[int, int] | None = None
-        self._add_bgr: Frame | None = None
-        self._subtract_bgr: Frame | None = None
+        self._tile_signs = build_layout().cell_signs(payload.to_bits())
+        self._grid: CellGrid | None = None
+        self._signs = np.zeros((0, 0), np.int16)
+        self._dither = np.zeros((0, 0), np.float32)
 
     def process(self, frame_bgr: Frame, index: int, time_s: float) -> Frame:
         """Return a marked copy of ``frame_bgr`` (H x W x 3 uint8)."""
-        add_bgr, subtract_bgr = self._patterns(frame_bgr)
-        marked: Frame = cv2.subtract(cv2.add(frame_bgr, add_bgr), subtract_bgr)
-        return marked
+        grid = self._grid_for(frame_bgr)
+        levels = self._signs * cell_magnitudes(frame_bgr, grid, self._dither)
+        raise_cells = np.maximum(levels, 0).astype(np.uint8)
+        lower_cells = np.maximum(-levels, 0).astype(np.uint8)
+        raise_px, lower_px = cv2.split(grid.upsample(cv2.merge((raise_cells, lower_cells))))
+        marked = cv2.add(frame_bgr, cv2.merge((raise_px, raise_px, raise_px)))
+        result: Frame = cv2.subtract(marked, cv2.merge((lower_px, lower_px, lower_px)))
+        return result
 
-    def _patterns(self, frame_bgr: Frame) -> tuple[Frame, Frame]:
+    def _grid_for(self, frame_bgr: Frame) -> CellGrid:
         if frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3 or frame_bgr.dtype != np.uint8:
             raise ValueError(f"frame_bgr must be H x W x 3 uint8, got {frame_bgr.shape} {frame_bgr.dtype}")
-        size_hw = (int(frame_bgr.shape[0]), int(frame_bgr.shape[1]))
-        if self._size_hw != size_hw or self._add_bgr is None or self._subtract_bgr is None:
-            levels = render_pattern(self._cells, *size_hw)
-            self._add_bgr = _three_channels(np.clip(levels, 0, None))
-            self._subtract_bgr = _three_channels(np.clip(-levels, 0, None))
-            self._size_hw = size_hw
-        return self._add_bgr, self._subtract_bgr
+        height, width = int(frame_bgr.shape[0]), int(frame_bgr.shape[1])
+        if self._grid is None or self._grid.frame_hw != (height, width):
+            self._grid = CellGrid.for_frame(height, width)
+            self._signs = self._grid.tile(self._tile_signs)
+            self._dither = dither_for(self._grid)
+        return self._grid
 
 
 def mark_image(frame_bgr: Frame, payload: WatermarkPayload) -> Frame:
@@ -188,10 +197,6 @@ def _mean_residual(frames_bgr: Iterable[Frame]) -> FloatArray:
         raise ValueError("no frames to read the watermark from")
     return total / count
 
-
-def _three_channels(levels: np.ndarray) -> Frame:
-    single = levels.astype(np.uint8)
-    return np.ascontiguousarray(np.repeat(single[:, :, None], 3, axis=2))
 
 
 __all__ = [

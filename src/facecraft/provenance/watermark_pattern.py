@@ -5,9 +5,10 @@ How it works (our own tiled spread-spectrum method; no model file, no training):
 * **Cells.** The frame's short side is cut into ``CELLS_PER_SHORT_SIDE`` square cells (7.5 px at
   720p). A ``TILE_CELLS`` x ``TILE_CELLS`` tile of cells repeats from the top-left corner. A quarter of
   the tile's cells carry a fixed *sync* chip sequence; the rest are shared round-robin by the 32
-  payload bits (24 cells per bit per tile). Every cell adds +-2 or +-3 grey levels to B, G and R alike
-  (so luma moves and chroma does not), which keeps PSNR above 40 dB. The pattern does not depend on
-  the picture, so marking a frame is one saturating add of a pattern prepared once per frame size.
+  payload bits (24 cells per bit per tile). A cell adds or subtracts the same whole number of grey
+  levels to B, G and R (luma moves, chroma does not); how many depends on the local contrast
+  (:mod:`facecraft.provenance.watermark_strength`), about 1 on flat areas and 3 to 5 in texture,
+  for a PSNR of about 40.6 dB.
 * **Reading.** A frame is turned into a *canonical residual*: grey, resized so the short side is
   ``CANONICAL_SHORT_SIDE`` px (4 px per cell when the frame was not cropped), minus its own blur
   (which removes most of the picture and keeps the cell pattern), clipped against strong edges.
@@ -41,9 +42,6 @@ TILE_CELLS = 32
 SYNC_FRACTION = 0.25
 """Share of the tile's cells that carry the sync chips (the rest carry payload bits)."""
 
-MEAN_SQUARED_LEVEL = 5.5
-"""Mean squared change per pixel and channel in grey levels (cells of +-2 and +-3): PSNR 40.7 dB."""
-
 LAYOUT_KEY = 0xFC5_2026
 """Seed of the facecraft tile layout. Changing it makes every existing mark unreadable."""
 
@@ -66,31 +64,30 @@ IntArray = npt.NDArray[np.int16]
 
 @dataclass(frozen=True, slots=True)
 class PatternLayout:
-    """The keyed tile: each cell's role (-1 sync, 0..31 payload bit), chip sign and magnitude."""
+    """The keyed tile: each cell's role (-1 sync, 0..31 payload bit) and chip sign (+-1)."""
 
     role: IntArray
     chips: IntArray
-    magnitude: IntArray
 
-    def cell_values(self, bits: npt.NDArray[np.uint8]) -> IntArray:
-        """Signed grey-level change of each tile cell for a 32-bit payload."""
+    def cell_signs(self, bits: npt.NDArray[np.uint8]) -> IntArray:
+        """Sign (+-1) of each tile cell for a 32-bit payload: the chip, flipped for 0 bits."""
         if bits.shape != (PAYLOAD_BITS,):
             raise ValueError(f"expected {PAYLOAD_BITS} bits, got shape {bits.shape}")
         bit_signs = np.where(bits > 0, 1, -1).astype(np.int16)
         signs = np.where(self.role >= 0, bit_signs[np.maximum(self.role, 0)], 1)
-        return (self.chips * self.magnitude * signs).astype(np.int16)
+        return (self.chips * signs).astype(np.int16)
 
     def templates(self) -> FloatArray:
         """Canonical-pixel templates, shape (33, TILE_PX, TILE_PX): sync first, then bits 0..31."""
-        weights = (self.chips * self.magnitude).astype(np.float32)
+        chips = self.chips.astype(np.float32)
         roles = [-1, *range(PAYLOAD_BITS)]
-        tiles = np.stack([np.where(self.role == role, weights, 0.0) for role in roles])
+        tiles = np.stack([np.where(self.role == role, chips, 0.0) for role in roles])
         block = np.ones((1, CANONICAL_CELL_PX, CANONICAL_CELL_PX), np.float32)
         return np.kron(tiles, block).astype(np.float32)
 
 
 def build_layout(key: int = LAYOUT_KEY) -> PatternLayout:
-    """The tile for ``key``: sync cells, round-robin bit cells, random chips and +-2/+-3 magnitudes."""
+    """The tile for ``key``: a quarter sync cells, the rest bit cells round-robin, random chips."""
     rng = np.random.default_rng(key)
     cells = TILE_CELLS * TILE_CELLS
     order = rng.permutation(cells)
@@ -99,19 +96,44 @@ def build_layout(key: int = LAYOUT_KEY) -> PatternLayout:
     role[order[:n_sync]] = -1
     role[order[n_sync:]] = np.arange(cells - n_sync) % PAYLOAD_BITS
     chips = rng.choice(np.array([-1, 1], np.int16), cells)
-    share_of_threes = (MEAN_SQUARED_LEVEL - 4.0) / 5.0
-    magnitude = np.where(rng.random(cells) < share_of_threes, 3, 2).astype(np.int16)
     shape = (TILE_CELLS, TILE_CELLS)
-    return PatternLayout(role.reshape(shape), chips.reshape(shape), magnitude.reshape(shape))
+    return PatternLayout(role.reshape(shape), chips.reshape(shape))
 
 
-def render_pattern(cell_values: IntArray, height: int, width: int) -> IntArray:
+@dataclass(frozen=True, slots=True)
+class CellGrid:
+    """The cells of one frame size: ``cell_px`` square, ``size_hw`` cells covering the frame."""
+
+    frame_hw: tuple[int, int]
+    cell_px: float
+    size_hw: tuple[int, int]
+
+    @classmethod
+    def for_frame(cls, height: int, width: int) -> CellGrid:
+        check_frame_size(height, width)
+        cell_px = min(height, width) / CELLS_PER_SHORT_SIDE
+        return cls((height, width), cell_px, (ceil(height / cell_px), ceil(width / cell_px)))
+
+    def tile(self, tile_values: IntArray) -> IntArray:
+        """``tile_values`` (one tile) repeated over every cell of the frame, from the top-left."""
+        rows = np.arange(self.size_hw[0]) % TILE_CELLS
+        cols = np.arange(self.size_hw[1]) % TILE_CELLS
+        return tile_values[rows[:, None], cols[None, :]]
+
+    def upsample(self, cells: Frame) -> Frame:
+        """Per-cell values (cells H x W [x C], uint8) as a frame-sized image, each cell a block."""
+        height, width = self.frame_hw
+        size_wh = (round(self.size_hw[1] * self.cell_px), round(self.size_hw[0] * self.cell_px))
+        blocks = cv2.resize(cells, size_wh, interpolation=cv2.INTER_NEAREST)
+        return np.asarray(blocks[:height, :width])
+
+
+def render_pattern(tile_values: IntArray, height: int, width: int) -> IntArray:
     """The tile repeated over a ``height`` x ``width`` frame from its top-left corner (int16 levels)."""
-    check_frame_size(height, width)
-    cell_px = min(height, width) / CELLS_PER_SHORT_SIDE
-    rows = (np.arange(height) / cell_px).astype(np.int64) % TILE_CELLS
-    cols = (np.arange(width) / cell_px).astype(np.int64) % TILE_CELLS
-    return cell_values[rows[:, None], cols[None, :]]
+    grid = CellGrid.for_frame(height, width)
+    rows = (np.arange(height) / grid.cell_px).astype(np.int64) % TILE_CELLS
+    cols = (np.arange(width) / grid.cell_px).astype(np.int64) % TILE_CELLS
+    return tile_values[rows[:, None], cols[None, :]]
 
 
 def check_frame_size(height: int, width: int) -> None:

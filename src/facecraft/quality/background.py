@@ -101,7 +101,7 @@ def build_swap_recorder(
     duration_s: float | None,
     *,
     identity_frames: int = 4,
-    pair_every: int = 1,
+    pair_every: int = 8,
     background: bool = True,
 ) -> SwapRecorder:
     """The recorder for ``facecraft swap --report`` (loads the mesh and dlib: a fraction of a second).

@@ -56,6 +56,8 @@ TEXTURE_MARGIN = 0.06
 NOSTRIL_REGION = (0.0, 0.07, 0.23, 0.11)
 """Ellipse (centre x, y, half-width, half-height) in the layout around the nostrils and the nose base."""
 CENTRAL_REGION = (0.5, -0.28, 0.25)
+NOSE_REGION = (0.24, -0.45, 0.16)
+"""Layout points with |x| under the first value and y between the others make the nose's outline."""
 """Layout triangles with |x| under the first value and y between the others are the central skin."""
 SEEN_AREA = 0.3
 """A triangle the photo shows at under this fraction of its usual area (a turned head) counts as unseen."""
@@ -69,6 +71,9 @@ DETAIL_SIGMA = 0.008
 """Fine detail is what a blur over this fraction of the face size removes."""
 ASYMMETRY_FLOOR_L = 2.0
 """Detail differences below this (8-bit lightness) never count as an occluder."""
+EDGE_BAND = 0.05
+EDGE_GROW = 0.03
+"""Occluders within EDGE_BAND of the face's outline (fractions of the face size) grow EDGE_GROW more there."""
 SHADING_SIGMA = 0.04
 """Fills take their shading from the surroundings smoothed over this fraction of the face size."""
 _NOTE_MIN_FRACTION = 0.01
@@ -169,6 +174,12 @@ class _Regions:
     """Inside the face outline, where triangles were drawn (the mouth opening left out)."""
     features: BoolImage
     central: BoolImage
+    nose: BoolImage
+    """The nose, whose sides are lit unevenly by nearly any light: no mirror comparisons there."""
+    lid_margins: BoolImage
+    """A thin band of the lids around each eye opening. The mesh's lid margins sit inside the visible
+    opening, so this band carries a strip of iris, white and lashes; found as not skin and filled, the
+    lids close cleanly over the target's own eyes."""
 
 
 def load_source(
@@ -203,13 +214,13 @@ def prepare_source(
     skin_area = regions.face & ~regions.features
     lab = cv2.cvtColor(texture_bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
     model = fit_skin_model(lab, regions.central & ~regions.features & seen, face_px)
-    mirror_lab = lab[:, ::-1]
-    busier = busier_than_mirror(lab[..., 0], mirror_lab[..., 0], face_px, settings) & seen & seen[:, ::-1]
-    covered = find_occluders(lab, model, skin_area & seen, busier, settings, face_px)
+    both_seen = seen & seen[:, ::-1] & ~regions.nose
+    busier = busier_than_mirror(lab[..., 0], face_px, settings) & both_seen
+    covered = find_occluders(lab, model, regions.face, skin_area & seen, busier, settings, face_px)
     unseen = regions.face & ~seen
-    hidden = covered | unseen
+    hidden = covered | unseen | eye_strips(lab, model, regions.lid_margins, settings, face_px)
     mirror_ok = (regions.face & ~hidden)[:, ::-1]
-    filled = fill_hidden(texture_bgr, hidden, mirror_ok, regions.face, face_px)
+    filled = fill_hidden(texture_bgr, hidden, mirror_ok, regions.face, skin_area, face_px)
     alpha = regions.face.astype(np.uint8) * 255
     texture_bgra = np.ascontiguousarray(np.dstack([filled, alpha]))
     report = _report(covered, unseen, mirror_ok, skin_area, uv)
@@ -296,19 +307,28 @@ def _regions(uv: FloatArray, topology: MeshTopology, drawn: BoolImage, margin_px
     size_hw = (drawn.shape[0], drawn.shape[1])
     layout = topology.layout_468
     features = np.zeros(size_hw, dtype=bool)
-    for loop in (RIGHT_EYELIDS, LEFT_EYELIDS, RIGHT_BROW, LEFT_BROW, LIPS_OUTER):
+    for loop in (RIGHT_BROW, LEFT_BROW, LIPS_OUTER):
         features |= polygon_mask(uv[list(loop)], size_hw)
     cx, cy, rx, ry = NOSTRIL_REGION
     near = ((layout[:, 0] - cx) / rx) ** 2 + ((layout[:, 1] - cy) / ry) ** 2 < 1.0
     nose_base = uv[np.flatnonzero(near)].astype(np.float32)
     features |= polygon_mask(cv2.convexHull(nose_base).reshape(-1, 2), size_hw)
-    features = cv2.dilate(features.astype(np.uint8), _disc(max(1, round(margin_px)))).astype(bool)
+    openings = np.zeros(size_hw, dtype=bool)
+    for loop in (RIGHT_EYELIDS, LEFT_EYELIDS):
+        openings |= polygon_mask(uv[list(loop)], size_hw)
+    grow = _disc(max(1, round(margin_px)))
+    features = cv2.dilate((features | openings).astype(np.uint8), grow).astype(bool)
+    lid_margins = features & ~openings & cv2.dilate(openings.astype(np.uint8), grow).astype(bool)
     triangles = topology.face_triangles
     centres = layout[triangles].mean(axis=1)
     x_max, y_min, y_max = CENTRAL_REGION
     chosen = triangles[(np.abs(centres[:, 0]) < x_max) & (centres[:, 1] > y_min) & (centres[:, 1] < y_max)]
     face = polygon_mask(uv[list(FACE_OVAL)], size_hw) & drawn
-    return _Regions(face=face, features=features, central=triangles_mask(uv, chosen, size_hw))
+    x_half, y_top, y_bottom = NOSE_REGION
+    on_nose = (np.abs(layout[:, 0]) < x_half) & (layout[:, 1] > y_top) & (layout[:, 1] < y_bottom)
+    nose = polygon_mask(cv2.convexHull(uv[np.flatnonzero(on_nose)]).reshape(-1, 2), size_hw)
+    central = triangles_mask(uv, chosen, size_hw)
+    return _Regions(face=face, features=features, central=central, nose=nose, lid_margins=lid_margins)
 
 
 def fit_skin_model(lab: FloatArray, central: BoolImage, face_px: float) -> SkinModel:
@@ -342,39 +362,56 @@ def detail_energy(lightness: FloatArray, face_px: float) -> FloatArray:
     return low_pass(fine, max(1.0, 2 * DETAIL_SIGMA * face_px))
 
 
-def busier_than_mirror(
-    lightness: FloatArray, mirror_lightness: FloatArray, face_px: float, settings: SourceSettings
-) -> BoolImage:
-    """Where this side of the face has much more fine detail than the mirrored side: fingers, strands
-    of hair or jewellery over one cheek, while the other cheek is smooth skin."""
+def busier_than_mirror(lightness: FloatArray, face_px: float, settings: SourceSettings) -> BoolImage:
+    """Where this side of the face has far more fine detail than the mirrored side: fingers, strands of
+    hair or jewellery over one cheek while the other cheek is smooth skin."""
     own = detail_energy(lightness, face_px)
-    mirrored = detail_energy(np.ascontiguousarray(mirror_lightness), face_px)
+    mirrored = own[:, ::-1]
     out: BoolImage = own > settings.asymmetry_ratio * mirrored + ASYMMETRY_FLOOR_L
     return out
+
+
+def not_skin(lab: FloatArray, model: SkinModel, settings: SourceSettings, face_px: float) -> BoolImage:
+    """Pixels of the wrong chroma, darker than any skin, or much darker than their surroundings."""
+    raw = model.chroma_distance(lab) > settings.skin_threshold
+    raw |= lab[..., 0] < model.darkest_l
+    raw |= relative_dip(lab[..., 0], face_px) > settings.dip_threshold
+    return raw
+
+
+def eye_strips(
+    lab: FloatArray, model: SkinModel, lid_margins: BoolImage, settings: SourceSettings, face_px: float
+) -> BoolImage:
+    """The iris, white and lash pixels in the thin band of lid around each eye opening."""
+    found = not_skin(lab, model, settings, face_px) & lid_margins
+    grown: BoolImage = cv2.dilate(found.astype(np.uint8), _disc(max(1, round(0.005 * face_px)))).astype(bool)
+    return grown & lid_margins
 
 
 def find_occluders(
     lab: FloatArray,
     model: SkinModel,
+    face: BoolImage,
     skin_area: BoolImage,
     busier: BoolImage,
     settings: SourceSettings,
     face_px: float,
 ) -> BoolImage:
     """Skin-area pixels that are not skin (see the module docstring); specks dropped, blobs closed and
-    grown over their soft edges."""
-    raw = model.chroma_distance(lab) > settings.skin_threshold
-    raw |= lab[..., 0] < model.darkest_l
-    raw |= relative_dip(lab[..., 0], face_px) > settings.dip_threshold
-    raw |= busier
-    raw &= skin_area
+    grown over their soft edges, further where they come in over the face's outline (hair and hands
+    bring shadows and stray strands along)."""
+    raw = (not_skin(lab, model, settings, face_px) | busier) & skin_area
     count, labels, stats, _ = cv2.connectedComponentsWithStats(raw.astype(np.uint8), connectivity=8)
     keep = np.zeros(count, dtype=bool)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= settings.min_blob * face_px * face_px
     blobs = keep[labels].astype(np.uint8)
     closed = cv2.morphologyEx(blobs, cv2.MORPH_CLOSE, _disc(max(1, round(face_px * 0.02))))
-    grown: BoolImage = cv2.dilate(closed, _disc(max(1, round(face_px * 0.01)))).astype(bool)
-    return grown & skin_area
+    grown = cv2.dilate(closed, _disc(max(1, round(face_px * 0.015))))
+    inner = cv2.erode(face.astype(np.uint8), _disc(max(1, round(face_px * EDGE_BAND))))
+    near_edge = grown & (1 - inner)
+    from_edge = cv2.dilate(near_edge, _disc(max(1, round(face_px * EDGE_GROW))))
+    out: BoolImage = ((grown | from_edge) > 0) & skin_area
+    return out
 
 
 def _disc(radius: int) -> npt.NDArray[np.uint8]:
@@ -416,16 +453,21 @@ def low_pass(image: FloatArray, sigma_px: float) -> FloatArray:
 
 
 def fill_hidden(
-    texture_bgr: Image, hidden: BoolImage, mirror_ok: BoolImage, face: BoolImage, face_px: float
+    texture_bgr: Image,
+    hidden: BoolImage,
+    mirror_ok: BoolImage,
+    face: BoolImage,
+    skin: BoolImage,
+    face_px: float,
 ) -> Image:
     """Hidden skin (and everything outside the face) replaced, seams feathered.
 
-    Where the mirrored side is clear, its detail is laid over the shading of this side's surroundings;
-    elsewhere the surroundings' smooth continuation is used.
+    Where the mirrored side is clear, its detail is laid over the shading of the surrounding skin;
+    elsewhere the surrounding skin's smooth continuation is used (eyes, brows and lips do not bleed in).
     """
     source = texture_bgr.astype(np.float32)
     mirror = np.ascontiguousarray(source[:, ::-1])
-    clear = face & ~hidden
+    clear = skin & ~hidden
     sigma = max(1.5, SHADING_SIGMA * face_px)
     shading = low_pass(push_pull_fill(source, clear), sigma)
     mirror_shading = low_pass(push_pull_fill(mirror, clear[:, ::-1]), sigma)

@@ -44,6 +44,9 @@ class PaintSwapper:
 
 
 class PasteCompositor:
+    def reset(self) -> None:
+        pass
+
     def composite(self, frame_bgr: Frame, target: Face, result: SwapResult) -> Frame:
         out = frame_bgr.copy()
         x0, y0 = (int(v) for v in result.matrix_crop_to_frame[:, 2])

@@ -258,3 +258,28 @@ def _closed() -> BackgroundRecorder:
     recorder = BackgroundRecorder(QualityRecorder(ScriptedMesh(lambda i: still(), lambda i: still())))
     recorder.close()
     return recorder
+
+
+def test_reusing_the_target_embedding_embeds_the_target_once_per_track() -> None:
+    calls: list[int] = []
+
+    def embed(frame_bgr: Frame, face: Face) -> FloatArray:
+        calls.append(int(frame_bgr[0, 0, 0]))
+        vector = np.zeros(128, dtype=np.float32)
+        vector[0] = 0.3 * float(frame_bgr[0, 0, 0])
+        return vector
+
+    settings = RecorderSettings(identity=IdentitySchedule.evenly(12, 4), reuse_target_embedding=True)
+    recorder = QualityRecorder(ScriptedMesh(lambda i: still(), lambda i: still()), embed, None, settings)
+    for i in range(12):
+        recorder.observe(i, i / 30, tagged(blank(), 0, i), tagged(blank(), 1, i), [face_from(still())])
+    report = recorder.report()
+    assert calls.count(1) == 4 and calls.count(0) == 1  # four output faces, the target face once
+    assert report.details.id_to_target_per_frame == pytest.approx((0.3, 0.3, 0.3, 0.3))
+
+
+def test_swap_settings_spread_samples_and_measure_a_quarter_of_the_frames() -> None:
+    settings = RecorderSettings.for_swap(10.0)
+    assert settings.identity.frame_indices is None
+    assert settings.identity.interval_s == pytest.approx(2.5)
+    assert settings.pair_every == 8 and settings.reuse_target_embedding and settings.refit_target
