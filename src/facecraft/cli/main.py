@@ -133,7 +133,9 @@ def swap(
     end: Annotated[
         float | None, typer.Option(min=0, help="Stop at this time in the target (seconds).")
     ] = None,
-    report: Annotated[Path | None, typer.Option(help="Write a JSON report of the run here.")] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Write a JSON report of the run and its quality (see `eval`) here.")
+    ] = None,
     label: Annotated[
         str | None, typer.Option(help="Also draw this visible caption on every frame, e.g. 'AI-generated'.")
     ] = None,
@@ -172,6 +174,35 @@ def swap(
         )
 
     _run(go)
+
+
+@app.command("eval")
+def eval_command(
+    source: Annotated[Path, typer.Option("--source", help="The source photo the swap used.")],
+    target: Annotated[Path, typer.Option("--target", help="The original target video or image.")],
+    swapped: Annotated[Path, typer.Option("--swapped", help="The swapped output to measure.")],
+    frames: Annotated[
+        int,
+        typer.Option("--frames", min=1, help="Frames to embed for identity (~75 ms each)."),
+    ] = 16,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON with exactly the report's ten keys instead of a table.")
+    ] = False,
+    sheet: Annotated[
+        Path | None, typer.Option("--sheet", help="Write a contact sheet PNG: target, output and difference.")
+    ] = None,
+) -> None:
+    """Measure a swap: identity, pose, expression, flicker, jitter, seams and coverage."""
+    from facecraft.cli.eval_command import EvalOptions, run_eval
+
+    options = EvalOptions(source, target, swapped, frames, sheet, show_progress=not as_json)
+    result = _run(lambda: run_eval(options, _err))
+    if as_json:
+        sys.stdout.write(result.json_text() + "\n")
+    else:
+        _out.print(result.summary_table())
+    if sheet is not None:
+        _err.print(f"contact sheet written to [bold]{sheet}[/]")
 
 
 @app.command()

@@ -10,9 +10,11 @@ from rich.console import Console
 from facecraft.blend.compositor import CompositeSettings
 from facecraft.cli.progress import frame_progress
 from facecraft.faces.selection import SelectionPolicy
+from facecraft.media.probe import is_image_path, probe
 from facecraft.pipeline.marking import MarkingOptions
 from facecraft.pipeline.swap import EncodeOptions, SwapReport, SwapRequest, run_swap
 from facecraft.pipeline.swap_builder import SwapConfig, build_swap, build_swap_marking
+from facecraft.quality.background import build_swap_recorder
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,12 @@ def run_swap_command(
 ) -> SwapReport:
     components = build_swap(command.config)
     marking = build_swap_marking(command.config, command.request, command.marking)
+    recorder = None
+    if command.report_path is not None:
+        target = command.request.target
+        duration_s = None if is_image_path(target) else probe(target).duration_s
+        recorder = build_swap_recorder(components.source, duration_s)
+        components.observers = (*components.observers, recorder)
     with frame_progress(console, "swap") as progress:
         task = progress.add_task("swap", total=None)
 
@@ -56,6 +64,8 @@ def run_swap_command(
             progress.update(task, completed=done, total=expected)
 
         report = run_swap(command.request, components, marking, on_progress, cancel)
-    if command.report_path is not None:
-        command.report_path.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+    if command.report_path is not None and recorder is not None:
+        data = report.to_json()
+        data["quality"] = recorder.report().to_json()
+        command.report_path.write_text(json.dumps(data, indent=2) + "\n")
     return report

@@ -1,7 +1,7 @@
 """Invisible watermark: mark every output frame with a 32-bit payload, and read it back from files.
 
 ``WatermarkStage(payload)`` is a runner ``FrameStage``: it adds a keyed pattern of +-1 cells to every
-frame, each cell drawn more strongly in texture than on flat areas (about 1.5 ms per 720p frame).
+frame, each cell drawn more strongly in texture than on flat areas (about 1 ms per 720p frame).
 ``mark_image`` marks a still. ``detect_watermark(path)`` reads a video (frames sampled across it, their
 residuals averaged) or an image and says whether it carries a facecraft mark and which payload.
 The method (a tiled spread-spectrum pattern with an autocorrelation/sync search that undoes crops
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from math import erf, sqrt
 from pathlib import Path
 
@@ -36,7 +37,6 @@ from facecraft.media.reader import FrameReader
 from facecraft.provenance.payload import FACECRAFT_TAG, WatermarkPayload
 from facecraft.provenance.watermark_pattern import (
     CellGrid,
-    PatternLayout,
     PatternMatch,
     PatternReader,
     build_layout,
@@ -53,6 +53,12 @@ MIN_BIT_ACCURACY = 0.8
 
 DEFAULT_SAMPLE_FRAMES = 48
 """Frames read from a video, evenly spread over it, whose residuals are averaged."""
+
+STRENGTH_REFRESH_FRAMES = 3
+"""The stage recomputes cell magnitudes from the picture every this many frames."""
+
+MIN_READ_SHORT_SIDE_PX = 96
+"""Smallest picture (short side) the reader tries; a marked frame halved twice is about this size."""
 
 SEQUENTIAL_FRAME_LIMIT = 900
 """Videos up to this many frames are decoded straight through; longer ones are sampled by seeking."""
@@ -76,8 +82,10 @@ class WatermarkReading:
 class WatermarkStage:
     """Runner ``FrameStage`` that marks every frame with ``payload``.
 
-    The cell signs are tiled once per frame size; per frame only the cell magnitudes are computed
-    from the picture's local contrast, drawn as blocks and added with saturation.
+    The cell signs are tiled once per frame size. The cell magnitudes follow the picture's local
+    contrast; they are recomputed every ``STRENGTH_REFRESH_FRAMES`` frames (a tenth of a second at
+    30 fps: texture moves little in between) and drawn as frame-sized blocks that every frame then
+    gets with one saturating add and one subtract.
     """
 
     def __init__(self, payload: WatermarkPayload) -> None:
@@ -86,27 +94,45 @@ class WatermarkStage:
         self._grid: CellGrid | None = None
         self._signs = np.zeros((0, 0), np.int16)
         self._dither = np.zeros((0, 0), np.float32)
+        self._raise_bgr = np.zeros((0, 0, 3), np.uint8)
+        self._lower_bgr = np.zeros((0, 0, 3), np.uint8)
+        self._frames_since_refresh = 0
 
     def process(self, frame_bgr: Frame, index: int, time_s: float) -> Frame:
         """Return a marked copy of ``frame_bgr`` (H x W x 3 uint8)."""
-        grid = self._grid_for(frame_bgr)
-        levels = self._signs * cell_magnitudes(frame_bgr, grid, self._dither)
-        raise_cells = np.maximum(levels, 0).astype(np.uint8)
-        lower_cells = np.maximum(-levels, 0).astype(np.uint8)
-        raise_px, lower_px = cv2.split(grid.upsample(cv2.merge((raise_cells, lower_cells))))
-        marked = cv2.add(frame_bgr, cv2.merge((raise_px, raise_px, raise_px)))
-        result: Frame = cv2.subtract(marked, cv2.merge((lower_px, lower_px, lower_px)))
-        return result
+        grid, resized = self._grid_for(frame_bgr)
+        if resized or self._frames_since_refresh >= STRENGTH_REFRESH_FRAMES:
+            self._draw_levels(frame_bgr, grid)
+            self._frames_since_refresh = 0
+        self._frames_since_refresh += 1
+        marked = np.empty_like(frame_bgr)  # numpy reuses freed pages; OpenCV would map fresh ones
+        cv2.add(frame_bgr, self._raise_bgr, dst=marked)
+        cv2.subtract(marked, self._lower_bgr, dst=marked)
+        return marked
 
-    def _grid_for(self, frame_bgr: Frame) -> CellGrid:
+    def _draw_levels(self, frame_bgr: Frame, grid: CellGrid) -> None:
+        """Recompute cell magnitudes from ``frame_bgr`` into the frame-sized raise/lower images."""
+        levels = self._signs * cell_magnitudes(frame_bgr, grid, self._dither)
+        for cells, out in ((levels, self._raise_bgr), (-levels, self._lower_bgr)):
+            single = grid.upsample(np.maximum(cells, 0).astype(np.uint8))
+            cv2.merge((single, single, single), dst=out)
+
+    def _grid_for(self, frame_bgr: Frame) -> tuple[CellGrid, bool]:
+        """The cell grid for this frame's size, and whether the size changed (buffers remade).
+
+        Frame-sized buffers are kept: fresh multi-megabyte arrays every frame cost page faults.
+        """
         if frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3 or frame_bgr.dtype != np.uint8:
             raise ValueError(f"frame_bgr must be H x W x 3 uint8, got {frame_bgr.shape} {frame_bgr.dtype}")
         height, width = int(frame_bgr.shape[0]), int(frame_bgr.shape[1])
-        if self._grid is None or self._grid.frame_hw != (height, width):
-            self._grid = CellGrid.for_frame(height, width)
-            self._signs = self._grid.tile(self._tile_signs)
-            self._dither = dither_for(self._grid)
-        return self._grid
+        if self._grid is not None and self._grid.frame_hw == (height, width):
+            return self._grid, False
+        self._grid = CellGrid.for_frame(height, width)
+        self._signs = self._grid.tile(self._tile_signs)
+        self._dither = dither_for(self._grid)
+        self._raise_bgr = np.zeros((height, width, 3), np.uint8)
+        self._lower_bgr = np.zeros((height, width, 3), np.uint8)
+        return self._grid, True
 
 
 def mark_image(frame_bgr: Frame, payload: WatermarkPayload) -> Frame:
@@ -120,8 +146,18 @@ def read_frame_bits(frame_bgr: Frame) -> WatermarkReading:
 
 
 def read_frames(frames_bgr: Iterable[Frame]) -> WatermarkReading:
-    """Read the watermark from frames of one video (same size), their residuals averaged."""
-    return reading_from_match(match_frames(frames_bgr))
+    """Read the watermark from frames of one video (same size), their residuals averaged.
+
+    Frames whose short side is under ``MIN_READ_SHORT_SIDE_PX`` cannot hold a readable mark and
+    give a reading with ``found=False``.
+    """
+    frames = iter(frames_bgr)
+    first = next(frames, None)
+    if first is None:
+        raise ValueError("no frames to read the watermark from")
+    if min(first.shape[:2]) < MIN_READ_SHORT_SIDE_PX:
+        return WatermarkReading(found=False, bit_accuracy=0.0, payload=None)
+    return reading_from_match(match_frames(chain([first], frames)))
 
 
 def match_frames(frames_bgr: Iterable[Frame]) -> PatternMatch:
@@ -132,16 +168,22 @@ def match_frames(frames_bgr: Iterable[Frame]) -> PatternMatch:
 
 def detect_watermark(path: Path, max_frames: int = DEFAULT_SAMPLE_FRAMES) -> WatermarkReading:
     """Read the watermark of a video or image file (raises facecraft ``MediaError`` on bad files)."""
-    return reading_from_match(match_file(path, max_frames))
+    return read_frames(file_frames(path, max_frames))
 
 
 def match_file(path: Path, max_frames: int = DEFAULT_SAMPLE_FRAMES) -> PatternMatch:
-    """:func:`match_frames` on a video's sampled frames or on an image."""
+    """:func:`match_frames` on a video's sampled frames or on an image (diagnostics)."""
+    return match_frames(file_frames(path, max_frames))
+
+
+def file_frames(path: Path, max_frames: int = DEFAULT_SAMPLE_FRAMES) -> Iterator[Frame]:
+    """The frames the reader looks at: the image itself, or up to ``max_frames`` video frames."""
     if max_frames < 1:
         raise ValueError(f"max_frames must be >= 1, got {max_frames}")
     if is_image_path(path):
-        return match_frames([read_image(path)])
-    return match_frames(sample_video_frames(Path(path), max_frames))
+        yield read_image(path)
+    else:
+        yield from sample_video_frames(Path(path), max_frames)
 
 
 def reading_from_match(match: PatternMatch) -> WatermarkReading:
@@ -195,20 +237,20 @@ def _mean_residual(frames_bgr: Iterable[Frame]) -> FloatArray:
         count += 1
     if total is None:
         raise ValueError("no frames to read the watermark from")
-    return total / count
-
+    mean: FloatArray = (total / np.float32(count)).astype(np.float32)
+    return mean
 
 
 __all__ = [
     "DEFAULT_SAMPLE_FRAMES",
     "MIN_BIT_ACCURACY",
     "SYNC_Z_MIN",
-    "PatternLayout",
     "PatternMatch",
     "WatermarkReading",
     "WatermarkStage",
     "bit_confidence",
     "detect_watermark",
+    "file_frames",
     "mark_image",
     "match_file",
     "match_frames",

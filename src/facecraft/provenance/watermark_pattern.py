@@ -57,9 +57,10 @@ _BLUR_SIGMA_PX = 2.0
 _RESIDUAL_CLIP = 4.0
 _WHITEN_POWER = 0.5
 _SCALE_RANGE = (0.8, 1.6)
-_REFINE_STEPS = np.linspace(-0.01, 0.01, 5)
+_REFINE_STEPS = (-0.01, -0.005, 0.0, 0.005, 0.01)
 
 IntArray = npt.NDArray[np.int16]
+ComplexArray = npt.NDArray[np.complex128]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,17 +103,21 @@ def build_layout(key: int = LAYOUT_KEY) -> PatternLayout:
 
 @dataclass(frozen=True, slots=True)
 class CellGrid:
-    """The cells of one frame size: ``cell_px`` square, ``size_hw`` cells covering the frame."""
+    """The cells of one frame size: a whole number of cells across each side, ``size_hw``.
+
+    The short side holds exactly ``CELLS_PER_SHORT_SIDE`` cells; the long side the nearest whole
+    number of cells of the same size, so cells are square to within 0.3% (the reader's scale search
+    absorbs that) and a nearest-neighbour resize of the cell grid lands exactly on the frame.
+    """
 
     frame_hw: tuple[int, int]
-    cell_px: float
     size_hw: tuple[int, int]
 
     @classmethod
     def for_frame(cls, height: int, width: int) -> CellGrid:
         check_frame_size(height, width)
         cell_px = min(height, width) / CELLS_PER_SHORT_SIDE
-        return cls((height, width), cell_px, (ceil(height / cell_px), ceil(width / cell_px)))
+        return cls((height, width), (round(height / cell_px), round(width / cell_px)))
 
     def tile(self, tile_values: IntArray) -> IntArray:
         """``tile_values`` (one tile) repeated over every cell of the frame, from the top-left."""
@@ -120,19 +125,21 @@ class CellGrid:
         cols = np.arange(self.size_hw[1]) % TILE_CELLS
         return tile_values[rows[:, None], cols[None, :]]
 
-    def upsample(self, cells: Frame) -> Frame:
-        """Per-cell values (cells H x W [x C], uint8) as a frame-sized image, each cell a block."""
+    def upsample(self, cells: Frame, out: Frame | None = None) -> Frame:
+        """Per-cell values (``size_hw`` [x C], uint8) as a frame-sized image, each cell a block.
+
+        ``out``, when given, is a frame-sized array of the right channels that receives the result.
+        """
         height, width = self.frame_hw
-        size_wh = (round(self.size_hw[1] * self.cell_px), round(self.size_hw[0] * self.cell_px))
-        blocks = cv2.resize(cells, size_wh, interpolation=cv2.INTER_NEAREST)
-        return np.asarray(blocks[:height, :width])
+        blocks = cv2.resize(cells, (width, height), dst=out, interpolation=cv2.INTER_NEAREST)
+        return np.asarray(blocks)
 
 
 def render_pattern(tile_values: IntArray, height: int, width: int) -> IntArray:
-    """The tile repeated over a ``height`` x ``width`` frame from its top-left corner (int16 levels)."""
+    """The tile repeated over a ``height`` x ``width`` frame, cell for cell as the marker draws it."""
     grid = CellGrid.for_frame(height, width)
-    rows = (np.arange(height) / grid.cell_px).astype(np.int64) % TILE_CELLS
-    cols = (np.arange(width) / grid.cell_px).astype(np.int64) % TILE_CELLS
+    rows = (np.arange(height) * grid.size_hw[0] // height) % TILE_CELLS
+    cols = (np.arange(width) * grid.size_hw[1] // width) % TILE_CELLS
     return tile_values[rows[:, None], cols[None, :]]
 
 
@@ -149,14 +156,16 @@ def canonical_residual(frame_bgr: Frame) -> FloatArray:
     if frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3 or frame_bgr.dtype != np.uint8:
         raise ValueError(f"frame_bgr must be H x W x 3 uint8, got {frame_bgr.shape} {frame_bgr.dtype}")
     height, width = frame_bgr.shape[:2]
-    check_frame_size(height, width)
+    if min(height, width) < 2:
+        raise ValueError(f"a {width}x{height} frame has no picture to read a watermark from")
     grey = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
     scale = CANONICAL_SHORT_SIDE / min(height, width)
     size_wh = (round(width * scale), round(height * scale))
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     canonical = cv2.resize(grey, size_wh, interpolation=interpolation)
     residual = canonical - cv2.GaussianBlur(canonical, (0, 0), _BLUR_SIGMA_PX)
-    return np.clip(residual, -_RESIDUAL_CLIP, _RESIDUAL_CLIP).astype(np.float32)
+    clipped: FloatArray = np.clip(residual, -_RESIDUAL_CLIP, _RESIDUAL_CLIP).astype(np.float32)
+    return clipped
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +194,7 @@ class PatternReader:
         """Search tile scale (autocorrelation, then a small grid) and shift (sync correlation)."""
         if min(residual.shape) < 2 * TILE_PX:
             raise ValueError(f"residual {residual.shape} is smaller than two tiles ({2 * TILE_PX} px)")
-        best: tuple[float, tuple[float, float], FloatArray] | None = None
+        best: tuple[float, tuple[float, float], ComplexArray] | None = None
         for scale_xy in _candidate_scales(residual):
             whitened = _whiten(_fold(_resample(residual, scale_xy)))
             sync_map = self._correlate(whitened, 0)
@@ -206,20 +215,25 @@ class PatternReader:
             shift_yx=(int(peak[0]), int(peak[1])),
         )
 
-    def _correlate(self, whitened: npt.NDArray[np.complex128], index: int) -> FloatArray:
+    def _correlate(self, whitened: ComplexArray, index: int) -> FloatArray:
         spectrum = whitened * self._templates_fft[index]
         return np.fft.irfft2(spectrum, s=(TILE_PX, TILE_PX)).astype(np.float32)
 
-    def _correlate_all(self, whitened: npt.NDArray[np.complex128]) -> FloatArray:
+    def _correlate_all(self, whitened: ComplexArray) -> FloatArray:
         spectra = whitened[None] * self._templates_fft
         return np.fft.irfft2(spectra, s=(TILE_PX, TILE_PX)).astype(np.float32)
 
 
 def _candidate_scales(residual: FloatArray) -> list[tuple[float, float]]:
-    """The uncropped scale, the autocorrelation estimate, and a +-1% grid around the estimate."""
+    """The uncropped scale, then a +-1% grid around the autocorrelation estimate and around each
+    axis's estimate taken for both axes (an aspect-keeping crop, when one axis's peak is weak)."""
     scale_x, scale_y = _autocorrelation_scales(residual)
-    grid = [(scale_x * (1 + dx), scale_y * (1 + dy)) for dx in _REFINE_STEPS for dy in _REFINE_STEPS]
-    return [(1.0, 1.0), *grid]
+    candidates = [(1.0, 1.0)]
+    for centre_x, centre_y in dict.fromkeys([(scale_x, scale_y), (scale_x, scale_x), (scale_y, scale_y)]):
+        candidates += [
+            (centre_x * (1 + dx), centre_y * (1 + dy)) for dx in _REFINE_STEPS for dy in _REFINE_STEPS
+        ]
+    return candidates
 
 
 def _autocorrelation_scales(residual: FloatArray) -> tuple[float, float]:
@@ -233,7 +247,7 @@ def _autocorrelation_scales(residual: FloatArray) -> tuple[float, float]:
     return _period(near_rows[:width], width), _period(near_cols[:height], height)
 
 
-def _period(line: FloatArray, length: int) -> float:
+def _period(line: npt.NDArray[np.float64], length: int) -> float:
     """Strongest autocorrelation lag in the scale range (per overlapping sample), sub-pixel."""
     low = int(TILE_PX * _SCALE_RANGE[0])
     high = min(int(TILE_PX * _SCALE_RANGE[1]), length - TILE_PX // 2)
@@ -254,7 +268,8 @@ def _resample(residual: FloatArray, scale_xy: tuple[float, float]) -> FloatArray
         return residual
     height, width = residual.shape
     size_wh = (max(1, round(width / scale_xy[0])), max(1, round(height / scale_xy[1])))
-    return cv2.resize(residual, size_wh, interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    resampled: FloatArray = cv2.resize(residual, size_wh, interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    return resampled
 
 
 def _fold(residual: FloatArray) -> FloatArray:
@@ -267,10 +282,11 @@ def _fold(residual: FloatArray) -> FloatArray:
     counts[:height, :width] = 1.0
     total = padded.reshape(rows, TILE_PX, cols, TILE_PX).sum(axis=(0, 2))
     count = counts.reshape(rows, TILE_PX, cols, TILE_PX).sum(axis=(0, 2))
-    return (total / np.maximum(count, 1.0)).astype(np.float32)
+    folded: FloatArray = (total / np.maximum(count, 1.0)).astype(np.float32)
+    return folded
 
 
-def _whiten(folded: FloatArray) -> npt.NDArray[np.complex128]:
+def _whiten(folded: FloatArray) -> ComplexArray:
     """Spectrum of the folded tile with its magnitude partly flattened (damps the picture's own energy)."""
     spectrum = np.fft.rfft2(folded)
     return spectrum / (np.abs(spectrum) ** _WHITEN_POWER + 1e-6)

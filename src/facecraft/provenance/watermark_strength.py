@@ -45,15 +45,15 @@ def cell_magnitudes(frame_bgr: Frame, grid: CellGrid, dither: FloatArray) -> Int
     contrast = local_contrast(frame_bgr, grid)
     weight = np.power(contrast + FLOOR, GAMMA, dtype=np.float32)
     scale = np.sqrt(MEAN_SQUARED_LEVEL / float(np.mean(weight * weight)))
-    magnitude = np.floor(weight * scale + dither)
-    return np.minimum(magnitude, MAX_LEVEL).astype(np.int16)
+    magnitude: IntArray = np.minimum(np.floor(weight * scale + dither), MAX_LEVEL).astype(np.int16)
+    return magnitude
 
 
 def local_contrast(frame_bgr: Frame, grid: CellGrid) -> FloatArray:
     """Standard deviation of grey levels around each cell, shape ``grid.size_hw`` (float32)."""
     rows, cols = grid.size_hw
-    grey = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
-    half_cells = cv2.resize(grey, (2 * cols, 2 * rows), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    small_bgr = cv2.resize(frame_bgr, (2 * cols, 2 * rows), interpolation=cv2.INTER_LINEAR)
+    half_cells = cv2.cvtColor(small_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
     mean = cv2.GaussianBlur(half_cells, (0, 0), _CONTRAST_SIGMA)
     mean_sq = cv2.GaussianBlur(half_cells * half_cells, (0, 0), _CONTRAST_SIGMA)
     variance = cv2.resize(mean_sq - mean * mean, (cols, rows), interpolation=cv2.INTER_AREA)

@@ -18,7 +18,8 @@ from facecraft.faces.identity import DlibIdentity
 from facecraft.faces.mesh import FaceMesh
 from facecraft.quality.recorder import QualityRecorder, RecorderSettings
 from facecraft.quality.report import QualityReport
-from facecraft.types import FloatArray, Frame
+from facecraft.swap.base import SourceIdentity
+from facecraft.types import Frame
 
 _Item = tuple[int, float, Frame, Frame, tuple[Face, ...]]
 
@@ -97,18 +98,27 @@ class SwapRecorder(Protocol):
 
 
 def build_swap_recorder(
-    source_embedding: FloatArray | None,
+    source: SourceIdentity | None,
     duration_s: float | None,
     *,
-    identity_frames: int = 4,
     pair_every: int = 8,
     background: bool = True,
 ) -> SwapRecorder:
     """The recorder for ``facecraft swap --report`` (loads the mesh and dlib: a fraction of a second).
 
-    One per video: make a new one for each target. ``source_embedding``: ``SourceIdentity.embedding``, or
-    ``DlibIdentity().embed(source.image_bgr, source.face)`` when the source carries none.
+    One per target: make a new one for each. ``source``: the swap's source (its embedding is computed here
+    when it carries none; ``None``: no ``id_to_source``). ``duration_s``: the target's length (``None`` for an
+    image), to spread the identity samples. ``background``: measure on a thread of its own (a gain where
+    cores are idle; on two busy cores it costs the same as inline).
     """
-    settings = RecorderSettings.for_swap(duration_s, identity_frames, pair_every)
-    recorder = QualityRecorder(FaceMesh(with_iris=False), DlibIdentity(), source_embedding, settings)
+    identity = DlibIdentity()
+    embedding = None
+    if source is not None:
+        embedding = (
+            source.embedding
+            if source.embedding is not None
+            else identity.embed(source.image_bgr, source.face)
+        )
+    settings = RecorderSettings.for_swap(duration_s, pair_every=pair_every)
+    recorder = QualityRecorder(FaceMesh(with_iris=False), identity, embedding, settings)
     return BackgroundRecorder(recorder) if background else recorder

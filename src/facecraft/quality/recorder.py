@@ -72,12 +72,16 @@ class RecorderSettings:
 
     @staticmethod
     def for_swap(
-        duration_s: float | None, identity_frames: int = 4, pair_every: int = 8, seam_every: int = 2
+        duration_s: float | None,
+        identity_interval_s: float = 2.5,
+        max_identity_frames: int = 8,
+        pair_every: int = 8,
+        seam_every: int = 2,
     ) -> "RecorderSettings":
-        """For ``facecraft swap --report``, within 10% of a 720p swap's time on two cores: a few identity
-        samples spread over the video as it streams, one target embedding per track, a quarter of the frames
-        measured (in consecutive pairs), seams on every other measured frame."""
-        schedule = IdentitySchedule.over_duration(duration_s, interval_s=1.0, max_frames=identity_frames)
+        """For ``facecraft swap --report``, within 10% of a 720p swap's time on two cores: an identity
+        sample every 2.5 s (at most 8, spread over the video as it streams), one target embedding per track,
+        a quarter of the frames measured (in consecutive pairs), seams on every other measured frame."""
+        schedule = IdentitySchedule.over_duration(duration_s, identity_interval_s, max_identity_frames)
         return RecorderSettings(
             identity=schedule, pair_every=pair_every, seam_every=seam_every, reuse_target_embedding=True
         )

@@ -1,24 +1,26 @@
 """The instant, training-free swapper: the source's face texture carried over the target's face mesh.
 
-Per source (``prepare``): the photo becomes a texture with its occluders filled (``source.py``), at a few
-resolutions (so a small target face is not sampled from a much larger texture), and each mesh triangle
-gets its texture coordinates (a triangle the source photo shows badly squeezed, because the head is
-turned, borrows its mirror partner's texture).
+Per source (``prepare``): the photo is unwrapped into a frontal texture with what covers the skin filled
+(``source.py``), kept at a few resolutions so a small target face is not sampled from a much larger
+texture.
 
 Per target face (``swap``):
 
 1. shape transfer (``shape.py``): the target's mesh moves toward the source's proportions, keeping the
    target's expression and face outline;
 2. culling: the canonical mesh's triangle normals, turned by the target's head pose, tell which triangles
-   face away from the camera; those are not drawn, so turned heads do not smear. The rest are drawn far to
-   near, so the nose hides the far cheek;
+   face away from the camera; those are not drawn, so turned heads do not smear. The rest are drawn far
+   to near, so the nose hides the far cheek; triangles the landmarks fold over (noise at the lip corners
+   and the jaw) are drawn first, so they only fill what nothing else covers;
 3. one piecewise-affine warp (``warp.py``) renders the face into an axis-aligned crop around the target
    face at frame scale. The mouth opening (and, by default, the eye openings) are drawn from the target
    frame itself, moved along with the shape transfer, so teeth, tongue, blinks and gaze stay the target's
    and line up with the rendered lips and lids.
 
 The crop holds the frame's own pixels wherever nothing was drawn; ``coverage`` says where texture was
-drawn (the face oval, soft at its edge). Colour, shading, grain and the final mask are the compositor's.
+drawn (the face outline, soft at its edge). ``target_landmarks_crop`` are the landmarks as rendered (the
+target's, moved by the shape transfer; the outline is the target's own), so masks made from them line up
+with the rendered features. Colour, shading, grain and the final mask are the compositor's.
 """
 
 import math
@@ -31,7 +33,7 @@ import numpy.typing as npt
 
 from facecraft.faces.face import MESH_POINTS, Face
 from facecraft.swap.base import SWAPPERS, SourceIdentity, SwapperConfig, SwapResult
-from facecraft.swap.shape import ShapeSettings, ShapeTransfer, estimate_similarity_3d
+from facecraft.swap.shape import ShapeSettings, ShapeTransfer, facing_camera
 from facecraft.swap.source import PreparedSource, SourceSettings, prepare_source
 from facecraft.swap.triangles import MeshTopology, load_topology, signed_areas, triangle_normals
 from facecraft.swap.warp import PiecewiseAffineWarper
@@ -163,11 +165,10 @@ class MeshSwapper:
         atlas, frame_offset = self._fill_atlas(level.texture_bgra, frame_bgr, (x0, y0, x1, y1))
         src_tri, dst_tri, order = self._triangles(level, target_lm, rendered, dst_xy, frame_offset)
         result = self._warper.warp(atlas, src_tri, dst_tri, order, (x1 - x0, y1 - y0))
-        crop_bgr = np.ascontiguousarray(frame_bgr[y0:y1, x0:x1])
-        coverage = result.image[..., 3].astype(np.float32) * np.float32(1.0 / 255.0)
-        drawn = coverage > 0.0
-        crop_bgr = crop_bgr.copy()
-        np.copyto(crop_bgr, result.image[..., :3], where=drawn[..., np.newaxis])
+        alpha = cv2.extractChannel(result.image, 3)
+        coverage = np.asarray(cv2.multiply(alpha, 1.0 / 255.0, dtype=cv2.CV_32F), dtype=np.float32)
+        crop_bgr = frame_bgr[y0:y1, x0:x1].copy()
+        cv2.copyTo(cv2.cvtColor(result.image, cv2.COLOR_BGRA2BGR), alpha, crop_bgr)
         landmarks_crop = rendered.astype(np.float32)
         landmarks_crop[:, :2] -= origin.astype(np.float32)
         matrix: Affine = np.array([[1.0, 0.0, x0], [0.0, 1.0, y0]], dtype=np.float32)
@@ -200,8 +201,9 @@ class MeshSwapper:
             self._atlas[:tex_h, :tex_w] = texture
             self._atlas_texture = texture
         atlas = self._atlas
-        atlas[: y1 - y0, tex_w : tex_w + (x1 - x0), :3] = frame_bgr[y0:y1, x0:x1]
-        atlas[: y1 - y0, tex_w : tex_w + (x1 - x0), 3] = 255
+        atlas[: y1 - y0, tex_w : tex_w + (x1 - x0)] = cv2.cvtColor(
+            frame_bgr[y0:y1, x0:x1], cv2.COLOR_BGR2BGRA
+        )
         return atlas, np.array([tex_w - x0, -y0], dtype=np.float64)
 
     def _triangles(
@@ -224,7 +226,7 @@ class MeshSwapper:
             eye_src = frame_xy[eyes]
         src = np.concatenate([frame_xy[mouth], eye_src, level.face_corners]).astype(np.float32)
         dst = np.concatenate([dst_xy[mouth], dst_xy[eyes], dst_xy[face]]).astype(np.float32)
-        visible = self._facing(target_lm) > self.settings.cull_below
+        visible = self.facing(target_lm) > self.settings.cull_below
         folded = signed_areas(dst_xy.astype(np.float32), face) <= 0.0
         depth = rendered[face, 2].mean(axis=1)
         far_to_near = np.argsort(-depth, kind="stable")
@@ -236,14 +238,12 @@ class MeshSwapper:
         order = np.concatenate([np.arange(openings), underlay + openings, proper + openings])
         return src, dst, order
 
-    def _facing(self, landmarks: npt.NDArray[np.float64]) -> FloatArray:
-        """Per face triangle, how far its normal turns toward the camera (cosine) in the head pose of
-        ``landmarks`` (the canonical layout's normals, turned by the pose)."""
-        layout = self.topology.layout_468.astype(np.float64)
-        stable = self._shape.stable_indices
-        rotation = estimate_similarity_3d(layout[stable], landmarks[stable]).rotation
-        facing: FloatArray = (self._normals.astype(np.float64) @ rotation[2]).astype(np.float32)
-        return facing
+    def facing(self, landmarks: npt.NDArray[np.float64]) -> FloatArray:
+        """Per face triangle (``topology.face_triangles``), the cosine between its normal and the
+        direction to the camera in the head pose of ``landmarks`` (478 x 3); at most ``cull_below``
+        means culled."""
+        layout = self.topology.layout_468
+        return facing_camera(self._normals, layout, landmarks, self._shape.stable_indices)
 
 
 def _level_coordinates(corners: npt.NDArray[np.float64], scale: float) -> FloatArray:

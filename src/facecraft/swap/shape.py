@@ -108,6 +108,19 @@ def estimate_similarity_3d(src: npt.ArrayLike, dst: npt.ArrayLike) -> Similarity
     return Similarity3(scale, rotation, mean_b - scale * rotation @ mean_a)
 
 
+def facing_camera(
+    normals: FloatArray, layout: FloatArray, landmarks: npt.ArrayLike, points: npt.NDArray[np.int64]
+) -> FloatArray:
+    """Per triangle, the cosine between its normal and the direction to the camera in the head pose of
+    ``landmarks``: the canonical layout's normals (x right, y down, z away; a triangle facing the viewer
+    has a positive z) turned by the rotation that aligns the layout's ``points`` with the landmarks'."""
+    rotation = estimate_similarity_3d(
+        layout[points], np.asarray(landmarks, dtype=np.float64)[points]
+    ).rotation
+    facing: FloatArray = (normals.astype(np.float64) @ rotation[2]).astype(np.float32)
+    return facing
+
+
 def stable_points(layout: FloatArray) -> npt.NDArray[np.int64]:
     """Mesh points that expressions move little: above the nose base, away from the eyelids, off the oval."""
     xy = layout[:, :2].astype(np.float64)

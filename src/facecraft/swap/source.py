@@ -31,6 +31,7 @@ from facecraft.faces.analyzer import FaceAnalyzer
 from facecraft.faces.face import LANDMARK_POINTS, MESH_POINTS, Face
 from facecraft.media.image import read_image
 from facecraft.swap.base import SourceIdentity
+from facecraft.swap.shape import facing_camera, stable_points
 from facecraft.swap.triangles import (
     EYE_CENTERS,
     FACE_OVAL,
@@ -41,7 +42,7 @@ from facecraft.swap.triangles import (
     RIGHT_EYELIDS,
     MeshTopology,
     load_topology,
-    signed_areas,
+    triangle_normals,
 )
 from facecraft.swap.warp import PiecewiseAffineWarper
 from facecraft.types import FloatArray, Frame, Mask
@@ -51,16 +52,23 @@ BoolImage = npt.NDArray[np.bool_]
 
 UNROLL_RADIUS = 1.05
 """The texture unrolls the face's sides around a cylinder this many times the face's half-width."""
+TEXTURE_OVERSAMPLE = 1.5
+"""The texture holds the face this many times larger than the photo shows it, so that the second
+resampling (texture to frame) loses little of the first (photo to texture)."""
 TEXTURE_MARGIN = 0.06
 """Texture border around the face outline, as a fraction of the face size."""
 NOSTRIL_REGION = (0.0, 0.07, 0.23, 0.11)
 """Ellipse (centre x, y, half-width, half-height) in the layout around the nostrils and the nose base."""
 CENTRAL_REGION = (0.5, -0.28, 0.25)
 NOSE_REGION = (0.24, -0.45, 0.16)
+BROW_MARGIN = 0.4
+"""Brows are spared from occluder detection over this fraction of the feature margin only (hair often
+reaches the brows' outer ends)."""
 """Layout points with |x| under the first value and y between the others make the nose's outline."""
 """Layout triangles with |x| under the first value and y between the others are the central skin."""
-SEEN_AREA = 0.3
-"""A triangle the photo shows at under this fraction of its usual area (a turned head) counts as unseen."""
+SEEN_FACING = 0.35
+"""A triangle that faces the camera under this fraction of what it would in a frontal pose (the far side
+of a turned head) counts as unseen. Judged from the head pose, so a smile squeezing the lips does not."""
 MIN_CHROMA_SPREAD = (2.5, 2.5)
 """Chroma spreads are at least this (8-bit LAB units), so a very even skin does not make every pore odd."""
 DARKEST_FRACTION = 0.7
@@ -97,7 +105,7 @@ class SourceSettings:
 
     max_face_px: int = 512
     skin_threshold: float = 5.0
-    dip_threshold: float = 0.2
+    dip_threshold: float = 0.25
     asymmetry_ratio: float = 2.5
     feature_margin: float = 0.025
     min_blob: float = 0.0005
@@ -176,6 +184,9 @@ class _Regions:
     central: BoolImage
     nose: BoolImage
     """The nose, whose sides are lit unevenly by nearly any light: no mirror comparisons there."""
+    lips: BoolImage
+    mouth_gap: BoolImage
+    """Between the lips (the mouth opening is not part of the texture): filled from the lips."""
     lid_margins: BoolImage
     """A thin band of the lids around each eye opening. The mesh's lid margins sit inside the visible
     opening, so this band carries a strip of iris, white and lashes; found as not skin and filled, the
@@ -207,7 +218,7 @@ def prepare_source(
     image_bgr: Frame, face: Face, topology: MeshTopology, settings: SourceSettings = SourceSettings()
 ) -> PreparedSource:
     """Unwrap the face into a texture, find what hides its skin and fill it (see the module docstring)."""
-    face_px = min(float(settings.max_face_px), face.size_px)
+    face_px = min(float(settings.max_face_px), face.size_px * TEXTURE_OVERSAMPLE)
     uv, size_wh = texture_layout(topology, face_px)
     texture_bgr, seen, drawn = unwrap(image_bgr, face.landmarks_478, uv, size_wh, topology)
     regions = _regions(uv, topology, drawn, settings.feature_margin * face_px)
@@ -220,7 +231,7 @@ def prepare_source(
     unseen = regions.face & ~seen
     hidden = covered | unseen | eye_strips(lab, model, regions.lid_margins, settings, face_px)
     mirror_ok = (regions.face & ~hidden)[:, ::-1]
-    filled = fill_hidden(texture_bgr, hidden, mirror_ok, regions.face, skin_area, face_px)
+    filled = fill_hidden(texture_bgr, hidden, mirror_ok, regions, skin_area, face_px)
     alpha = regions.face.astype(np.uint8) * 255
     texture_bgra = np.ascontiguousarray(np.dstack([filled, alpha]))
     report = _report(covered, unseen, mirror_ok, skin_area, uv)
@@ -267,11 +278,11 @@ def unwrap(
         image_bgr, xy = _shrunk(image_bgr, xy, scale * 1.5)
     triangles = np.concatenate([topology.eye_triangles, topology.face_triangles])
     result = PiecewiseAffineWarper().warp(image_bgr, xy[triangles], uv[triangles], None, size_wh)
-    face = topology.face_triangles
-    ratio = signed_areas(xy, face) / np.maximum(signed_areas(uv, face), 1e-6)
-    ratio /= max(float(np.median(ratio)), 1e-6)
+    normals = triangle_normals(topology.layout_468, topology.face_triangles)
+    facing = facing_camera(normals, topology.layout_468, landmarks_478, stable_points(topology.layout_468))
+    ratio = facing / np.maximum(normals[:, 2], 1e-3)  # how much less it faces the camera than when frontal
     ids = result.triangle_ids - len(topology.eye_triangles)
-    seen_triangle = np.append(ratio >= SEEN_AREA, True)  # index -1 (outside): not hidden by a turn
+    seen_triangle = np.append(ratio >= SEEN_FACING, True)  # index -1 (outside): not hidden by a turn
     seen: BoolImage = seen_triangle[np.where(ids >= 0, ids, -1)]
     return np.ascontiguousarray(result.image), seen, result.triangle_ids >= 0
 
@@ -306,9 +317,8 @@ def triangles_mask(
 def _regions(uv: FloatArray, topology: MeshTopology, drawn: BoolImage, margin_px: float) -> _Regions:
     size_hw = (drawn.shape[0], drawn.shape[1])
     layout = topology.layout_468
-    features = np.zeros(size_hw, dtype=bool)
-    for loop in (RIGHT_BROW, LEFT_BROW, LIPS_OUTER):
-        features |= polygon_mask(uv[list(loop)], size_hw)
+    lips_outline = polygon_mask(uv[list(LIPS_OUTER)], size_hw)
+    features = lips_outline.copy()
     cx, cy, rx, ry = NOSTRIL_REGION
     near = ((layout[:, 0] - cx) / rx) ** 2 + ((layout[:, 1] - cy) / ry) ** 2 < 1.0
     nose_base = uv[np.flatnonzero(near)].astype(np.float32)
@@ -319,6 +329,8 @@ def _regions(uv: FloatArray, topology: MeshTopology, drawn: BoolImage, margin_px
     grow = _disc(max(1, round(margin_px)))
     features = cv2.dilate((features | openings).astype(np.uint8), grow).astype(bool)
     lid_margins = features & ~openings & cv2.dilate(openings.astype(np.uint8), grow).astype(bool)
+    brows = polygon_mask(uv[list(RIGHT_BROW)], size_hw) | polygon_mask(uv[list(LEFT_BROW)], size_hw)
+    features |= cv2.dilate(brows.astype(np.uint8), _disc(max(1, round(BROW_MARGIN * margin_px)))).astype(bool)
     triangles = topology.face_triangles
     centres = layout[triangles].mean(axis=1)
     x_max, y_min, y_max = CENTRAL_REGION
@@ -328,7 +340,15 @@ def _regions(uv: FloatArray, topology: MeshTopology, drawn: BoolImage, margin_px
     on_nose = (np.abs(layout[:, 0]) < x_half) & (layout[:, 1] > y_top) & (layout[:, 1] < y_bottom)
     nose = polygon_mask(cv2.convexHull(uv[np.flatnonzero(on_nose)]).reshape(-1, 2), size_hw)
     central = triangles_mask(uv, chosen, size_hw)
-    return _Regions(face=face, features=features, central=central, nose=nose, lid_margins=lid_margins)
+    return _Regions(
+        face=face,
+        features=features,
+        central=central,
+        nose=nose,
+        lid_margins=lid_margins,
+        lips=lips_outline & drawn,
+        mouth_gap=lips_outline & ~drawn,
+    )
 
 
 def fit_skin_model(lab: FloatArray, central: BoolImage, face_px: float) -> SkinModel:
@@ -456,7 +476,7 @@ def fill_hidden(
     texture_bgr: Image,
     hidden: BoolImage,
     mirror_ok: BoolImage,
-    face: BoolImage,
+    regions: _Regions,
     skin: BoolImage,
     face_px: float,
 ) -> Image:
@@ -464,7 +484,9 @@ def fill_hidden(
 
     Where the mirrored side is clear, its detail is laid over the shading of the surrounding skin;
     elsewhere the surrounding skin's smooth continuation is used (eyes, brows and lips do not bleed in).
+    The gap between the lips is filled from the lips, so lips stretched open keep their colour.
     """
+    face = regions.face
     source = texture_bgr.astype(np.float32)
     mirror = np.ascontiguousarray(source[:, ::-1])
     clear = skin & ~hidden
@@ -473,6 +495,8 @@ def fill_hidden(
     mirror_shading = low_pass(push_pull_fill(mirror, clear[:, ::-1]), sigma)
     from_mirror = mirror - mirror_shading + shading
     replacement = np.where((hidden & mirror_ok)[..., np.newaxis], from_mirror, shading)
+    lips = push_pull_fill(source, regions.lips)
+    replacement = np.where(regions.mouth_gap[..., np.newaxis], lips, replacement)
     replaced = hidden | ~face
     soft = cv2.GaussianBlur(replaced.astype(np.float32), (0, 0), max(1.0, 0.006 * face_px))
     soft = np.maximum(soft, replaced.astype(np.float32))[..., np.newaxis]

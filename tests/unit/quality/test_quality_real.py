@@ -13,16 +13,18 @@ from facecraft.faces.face import Face
 from facecraft.faces.identity import DlibIdentity, identity_distance
 from facecraft.faces.mesh import FaceMesh
 from facecraft.faces.roi import roi_from_landmarks
-from facecraft.media.image import write_image
+from facecraft.media.image import read_image, write_image
 from facecraft.media.reader import FrameReader
 from facecraft.media.writer import FrameWriter
 from facecraft.pipeline.builder import build_tracker
+from facecraft.quality.background import build_swap_recorder
 from facecraft.quality.evaluate import EvalInputs, QualityTools, build_quality_tools, embed_source, evaluate
 from facecraft.quality.identity import IdentitySchedule
 from facecraft.quality.patches import hull_mask, patch_box
 from facecraft.quality.pose import CANONICAL_POINTS_3D, canonical_from_frontal
 from facecraft.quality.recorder import QualityRecorder, RecorderSettings
 from facecraft.quality.report import QualityReport
+from facecraft.swap.base import SourceIdentity
 from facecraft.types import FloatArray, Frame
 
 pytestmark = pytest.mark.media
@@ -199,3 +201,19 @@ def test_mismatched_inputs_are_refused_with_a_clear_message(
         evaluate(EvalInputs(blank, images / "d8.jpg", images / "d8.jpg"), tools)
     with pytest.raises(UnsupportedFormatError, match="source must be a photo"):
         evaluate(EvalInputs(videos / "d0.mp4", images / "d8.jpg", images / "d8.jpg"), tools)
+
+
+def test_swap_recorder_embeds_the_source_and_measures_a_still(media_dir: Path, tools: QualityTools) -> None:
+    source_bgr = read_image(media_dir / "images" / "d30.jpg")
+    source_face = max(tools.analyzer.analyze(source_bgr), key=lambda f: f.area_px)
+    target_bgr = read_image(media_dir / "images" / "d8.jpg")
+    faces = [face.with_track(i) for i, face in enumerate(tools.analyzer.analyze(target_bgr))]
+    for background in (False, True):
+        recorder = build_swap_recorder(SourceIdentity(source_bgr, source_face), None, background=background)
+        recorder.observe(0, 0.0, target_bgr, target_bgr, faces)
+        report = recorder.report()
+        assert report.frames == 1 and report.face_found == 1.0 and report.id_to_target == 0.0
+        expected = identity_distance(
+            tools.identity(target_bgr, faces[0]), tools.identity(source_bgr, source_face)
+        )
+        assert report.id_to_source == pytest.approx(expected, abs=0.05)  # re-fitted landmarks: close

@@ -281,5 +281,6 @@ def test_reusing_the_target_embedding_embeds_the_target_once_per_track() -> None
 def test_swap_settings_spread_samples_and_measure_a_quarter_of_the_frames() -> None:
     settings = RecorderSettings.for_swap(10.0)
     assert settings.identity.frame_indices is None
-    assert settings.identity.interval_s == pytest.approx(2.5)
+    assert settings.identity.interval_s == pytest.approx(2.5)  # four samples in 10 s
+    assert RecorderSettings.for_swap(60.0).identity.interval_s == pytest.approx(7.5)  # at most eight
     assert settings.pair_every == 8 and settings.reuse_target_embedding and settings.refit_target
