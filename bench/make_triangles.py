@@ -161,7 +161,7 @@ def delaunay(points: Array) -> list[Tri]:
     for x, y in scaled:
         subdiv.insert((float(x), float(y)))
     triangles: list[Tri] = []
-    for corners in subdiv.getTriangleList().reshape(-1, 3, 2):
+    for corners in np.asarray(subdiv.getTriangleList(), dtype=np.float64).reshape(-1, 3, 2):
         distance = np.linalg.norm(scaled[np.newaxis] - corners[:, np.newaxis], axis=2)
         nearest = distance.argmin(axis=1)
         if distance[np.arange(3), nearest].max() < 1e-2:  # drop triangles on the outer bounding vertices

@@ -3,7 +3,9 @@
 The face mesh model sees a 192x192 RGB crop of the face (``FaceRoi``, values in [0, 1]) and answers
 468 x, y, z points in crop pixels and a face-presence logit. The iris model sees a 64x64 crop around
 each eye (the subject's left eye mirrored, so both look like a right eye) and answers 71 eye-contour
-points and 5 iris points; the 5 iris points of each eye are appended, right eye first.
+and brow points and 5 iris points. The 71 points replace the x, y of the mesh's eyelid, eye-halo and brow
+points (the mesh alone barely closes its eyelids on a blink; the iris model, which sees the eye 4x larger,
+does), and the 5 iris points of each eye are appended, right eye first.
 """
 
 from dataclasses import dataclass
@@ -29,8 +31,42 @@ RIGHT_EYE_CORNERS = (33, 133)
 """Subject's right eye: outer, inner corner (image left to right on a frontal face)."""
 LEFT_EYE_CORNERS = (362, 263)
 """Subject's left eye: inner, outer corner (image left to right on a frontal face)."""
-RIGHT_EYE_CONTOUR = (33, 7, 163, 144, 145, 153, 154, 155, 133, 246, 161, 160, 159, 158, 157, 173)
-LEFT_EYE_CONTOUR = (263, 249, 390, 373, 374, 380, 381, 382, 362, 466, 388, 387, 386, 385, 384, 398)
+
+# Where the iris model's 71 eye points go in the face mesh, in the model's output order, for an eye seen as
+# the subject's right eye (outer corner on the image left). Each ring runs outer corner to inner corner; the
+# upper rows skip the corners that the lower rows already hold. The index table is MediaPipe's (Apache-2.0):
+# kEyeLandmarkIndicesInFaceLandmarks in mediapipe/graphs/iris_tracking/calculators/
+# update_face_landmarks_calculator.cc, the same as the "left eye"/"right eye" indexes_mapping of
+# mediapipe/modules/face_landmark/tensors_to_face_landmarks_with_attention.pbtxt (MediaPipe's "left" is
+# the image left, the subject's right). That graph keeps the mesh's z for these points (z_refinement none).
+RIGHT_EYE_REFINED = (
+    *(33, 7, 163, 144, 145, 153, 154, 155, 133),  # lid, lower (corners included)
+    *(246, 161, 160, 159, 158, 157, 173),  # lid, upper
+    *(130, 25, 110, 24, 23, 22, 26, 112, 243),  # second ring, lower
+    *(247, 30, 29, 27, 28, 56, 190),  # second ring, upper
+    *(226, 31, 228, 229, 230, 231, 232, 233, 244),  # third ring, lower
+    *(113, 225, 224, 223, 222, 221, 189),  # third ring, upper
+    *(35, 124, 46, 53, 52, 65),  # fourth ring, upper only: the brow's lower edge
+    *(143, 111, 117, 118, 119, 120, 121, 128, 245),  # fifth ring, lower
+    *(156, 70, 63, 105, 66, 107, 55, 193),  # fifth ring, upper: the brow's upper edge
+)
+LEFT_EYE_REFINED = (
+    *(263, 249, 390, 373, 374, 380, 381, 382, 362),
+    *(466, 388, 387, 386, 385, 384, 398),
+    *(359, 255, 339, 254, 253, 252, 256, 341, 463),
+    *(467, 260, 259, 257, 258, 286, 414),
+    *(446, 261, 448, 449, 450, 451, 452, 453, 464),
+    *(342, 445, 444, 443, 442, 441, 413),
+    *(265, 353, 276, 283, 282, 295),
+    *(372, 340, 346, 347, 348, 349, 350, 357, 465),
+    *(383, 300, 293, 334, 296, 336, 285, 417),
+)
+"""The subject's left eye: point i is the mirror image of ``RIGHT_EYE_REFINED[i]`` (its crop is mirrored)."""
+EYE_CONTOUR_POINTS = len(RIGHT_EYE_REFINED)
+LID_CONTOUR_POINTS = 16
+RIGHT_EYE_CONTOUR = RIGHT_EYE_REFINED[:LID_CONTOUR_POINTS]
+"""The eyelids, lower then upper: the first 16 refined points."""
+LEFT_EYE_CONTOUR = LEFT_EYE_REFINED[:LID_CONTOUR_POINTS]
 
 _FLIP_X = np.array([[-1.0, 0.0, IRIS_INPUT_SIZE - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
 """Mirror a 64-pixel-wide crop left to right (pixel-centre coordinates); its own inverse."""
@@ -56,8 +92,20 @@ class MeshFit:
         object.__setattr__(self, "landmarks_478", landmarks)
 
 
+@dataclass(frozen=True, slots=True)
+class _EyePoints:
+    """The iris model's answer for one eye in frame pixels: 71 contour and brow points, 5 iris points."""
+
+    contour_xy: FloatArray
+    iris_xy: FloatArray
+
+
 class FaceMesh:
     """Fits 478 landmarks (mesh + iris) inside a face roi. Models load when the object is built.
+
+    with_iris: run the iris model on each eye (the 10 iris points; without it each iris sits at its eye's
+    centre). refine_eyes: let the iris model's 71 points per eye replace the mesh's eyelid, eye-halo and
+    brow points (x, y only; needs ``with_iris``, costs nothing more: the same model run answers both).
 
     One instance per thread: the interpreters inside are not safe to share between threads.
     """
@@ -67,11 +115,13 @@ class FaceMesh:
         num_threads: int = 1,
         presence_threshold: float = DEFAULT_PRESENCE_THRESHOLD,
         with_iris: bool = True,
+        refine_eyes: bool = True,
     ) -> None:
         if not 0.0 <= presence_threshold <= 1.0:
             raise ValueError(f"presence_threshold must be in [0, 1], got {presence_threshold}")
         self.presence_threshold = presence_threshold
         self.with_iris = with_iris
+        self.refine_eyes = refine_eyes and with_iris
         self._mesh: TfliteModel = load_tflite(FACE_MESH, num_threads)
         self._iris: TfliteModel | None = load_tflite(IRIS, num_threads) if with_iris else None
         self._check_shapes()
@@ -92,37 +142,52 @@ class FaceMesh:
         if presence < self.presence_threshold:
             return None
         mesh = _to_frame(raw_points.reshape(MESH_POINTS, 3), matrix, roi.size_px / MESH_INPUT_SIZE)
-        if self._iris is None:
-            irises = [_iris_from_contour(mesh, RIGHT_EYE_CONTOUR), _iris_from_contour(mesh, LEFT_EYE_CONTOUR)]
-        else:
-            irises = [
-                self._fit_iris(frame_bgr, mesh, RIGHT_EYE_CORNERS, RIGHT_EYE_CONTOUR, mirror=False),
-                self._fit_iris(frame_bgr, mesh, LEFT_EYE_CORNERS, LEFT_EYE_CONTOUR, mirror=True),
-            ]
+        # Both eyes are cropped from the mesh as the face model placed it, before either is refined.
+        right = self._fit_eye(frame_bgr, mesh, RIGHT_EYE_CORNERS, mirror=False)
+        left = self._fit_eye(frame_bgr, mesh, LEFT_EYE_CORNERS, mirror=True)
+        irises = [
+            self._place_eye(mesh, right, RIGHT_EYE_REFINED),
+            self._place_eye(mesh, left, LEFT_EYE_REFINED),
+        ]
         landmarks = np.concatenate([mesh, *irises]).astype(np.float32)
         if not np.all(np.isfinite(landmarks)):
             return None
         return MeshFit(landmarks, presence)
 
-    def _fit_iris(
-        self,
-        frame_bgr: Frame,
-        mesh: FloatArray,
-        corners: tuple[int, int],
-        contour: tuple[int, ...],
-        mirror: bool,
-    ) -> FloatArray:
-        """The 5 iris points of one eye (centre first) in frame pixels; z is the eye contour's mean z."""
-        assert self._iris is not None
+    def _fit_eye(
+        self, frame_bgr: Frame, mesh: FloatArray, corners: tuple[int, int], mirror: bool
+    ) -> _EyePoints | None:
+        """The iris model's points for one eye in frame pixels, or ``None`` without the model or an eye."""
+        if self._iris is None:
+            return None
         if float(np.linalg.norm(mesh[corners[1], :2] - mesh[corners[0], :2])) < MIN_EYE_WIDTH_PX:
-            return _iris_from_contour(mesh, contour)  # a collapsed eye: nothing for the iris model to see
+            return None  # a collapsed eye: nothing for the iris model to see
         eye_roi = roi_from_points(mesh[list(corners)], 0, 1, EYE_ROI_SCALE)
         matrix = crop_matrix(eye_roi, IRIS_INPUT_SIZE)
         if mirror:
+            # Mirrored in, so the inverse map in _to_frame mirrors the points back out: point i of the
+            # contour then lands on the left eye's mirror-image mesh index, LEFT_EYE_REFINED[i].
             matrix = (_FLIP_X @ np.vstack([matrix, [0.0, 0.0, 1.0]]))[:2].astype(np.float32)
-        _, raw_iris = self._iris.run(_to_tensor(frame_bgr, matrix, IRIS_INPUT_SIZE))
-        iris = _to_frame(raw_iris.reshape(IRIS_POINTS, 3), matrix, eye_roi.size_px / IRIS_INPUT_SIZE)
-        iris[:, 2] = float(mesh[list(contour), 2].mean())
+        raw_contour, raw_iris = self._iris.run(_to_tensor(frame_bgr, matrix, IRIS_INPUT_SIZE))
+        z_scale = eye_roi.size_px / IRIS_INPUT_SIZE
+        contour = _to_frame(raw_contour.reshape(EYE_CONTOUR_POINTS, 3), matrix, z_scale)
+        iris = _to_frame(raw_iris.reshape(IRIS_POINTS, 3), matrix, z_scale)
+        return _EyePoints(contour[:, :2], iris[:, :2])
+
+    def _place_eye(self, mesh: FloatArray, eye: _EyePoints | None, refined: tuple[int, ...]) -> FloatArray:
+        """Move the mesh's eye points (in place) to the iris model's; the eye's 5 iris points.
+
+        Only x, y move: the mesh keeps its own z there (the iris model's z is relative to its small crop),
+        and the iris points take the mean z of the eyelid contour, as MediaPipe does.
+        """
+        lids = refined[:LID_CONTOUR_POINTS]  # RIGHT_EYE_CONTOUR or LEFT_EYE_CONTOUR
+        if eye is None:
+            return _iris_from_contour(mesh, lids)
+        if self.refine_eyes:
+            mesh[list(refined), :2] = eye.contour_xy
+        iris = np.empty((IRIS_POINTS, 3), dtype=np.float32)
+        iris[:, :2] = eye.iris_xy
+        iris[:, 2] = float(mesh[list(lids), 2].mean())
         return iris
 
 

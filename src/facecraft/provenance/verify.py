@@ -62,7 +62,7 @@ class WatermarkReaderMissingError(FacecraftError):
     def __init__(self, detail: str) -> None:
         super().__init__(
             f"the watermark reader is not available ({detail}). "
-            "Reinstall facecraft with its watermark models."
+            "Reinstall facecraft: pip install -e . (the reader is part of facecraft.provenance.watermark)."
         )
 
 

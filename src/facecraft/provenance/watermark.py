@@ -75,7 +75,7 @@ class WatermarkReading:
     def to_json(self) -> dict[str, object]:
         payload = None
         if self.payload is not None:
-            payload = {"tag": f"0x{self.payload.tag:03x}", "record_id": f"0x{self.payload.record_id_hex}"}
+            payload = {"tag": f"0x{self.payload.tag:03x}", "record_id": self.payload.record_id_hex}
         return {"found": self.found, "bit_accuracy": round(self.bit_accuracy, 4), "payload": payload}
 
 

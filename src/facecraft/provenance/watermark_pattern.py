@@ -15,7 +15,8 @@ How it works (our own tiled spread-spectrum method; no model file, no training):
   Residuals of several video frames are averaged. The tile's period is found from the residual's
   autocorrelation (so a crop or an uneven resize is undone), the residual is folded onto one tile,
   whitened, and correlated with the sync tile over every circular shift (so any crop offset is
-  found). The payload bits are read at the sync peak as z-scores against their own null maps.
+  found), as is and mirrored (a left-right flip is undone too). The payload bits are read at the
+  sync peak as z-scores against their own null maps.
 
 Importing this module does nothing; :func:`build_layout` makes the keyed tile when a marker or a
 reader is built.
@@ -172,16 +173,26 @@ def canonical_residual(frame_bgr: Frame) -> FloatArray:
 class PatternMatch:
     """Where the tile was found in a residual and how strongly its cells answer there.
 
-    ``sync_z``: z-score of the sync correlation peak against all other shifts (about 4 on unmarked
-    pictures, the maximum of noise). ``bit_z``: each payload bit's correlation z-score at that peak;
-    its sign is the bit (positive: 1). ``scale_xy``: tile period found, relative to an uncropped
-    frame's; ``shift_yx``: the tile's offset in canonical pixels.
+    ``sync_z``: z-score of the sync correlation peak against all other shifts (about 4 to 5 on
+    unmarked pictures, the maximum of noise). ``bit_z``: each payload bit's correlation z-score at
+    that peak; its sign is the bit (positive: 1). ``scale_xy``: tile period found, relative to an
+    uncropped frame's; ``shift_yx``: the tile's offset in canonical pixels; ``mirrored``: found in
+    the left-right mirror image (the picture was flipped).
     """
 
     sync_z: float
     bit_z: FloatArray
     scale_xy: tuple[float, float]
     shift_yx: tuple[int, int]
+    mirrored: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    sync_z: float
+    scale_xy: tuple[float, float]
+    mirrored: bool
+    whitened: ComplexArray
 
 
 class PatternReader:
@@ -191,29 +202,34 @@ class PatternReader:
         self._templates_fft = np.conj(np.fft.rfft2(layout.templates()))
 
     def match(self, residual: FloatArray) -> PatternMatch:
-        """Search tile scale (autocorrelation, then a small grid) and shift (sync correlation)."""
+        """Search orientation (as is, mirrored), tile scale (autocorrelation, then a small grid)
+        and shift (sync correlation over every circular shift); read the bits at the best peak."""
         if min(residual.shape) < 2 * TILE_PX:
             raise ValueError(f"residual {residual.shape} is smaller than two tiles ({2 * TILE_PX} px)")
-        best: tuple[float, tuple[float, float], ComplexArray] | None = None
-        for scale_xy in _candidate_scales(residual):
-            whitened = _whiten(_fold(_resample(residual, scale_xy)))
-            sync_map = self._correlate(whitened, 0)
-            z = float((sync_map.max() - sync_map.mean()) / (sync_map.std() + 1e-12))
-            if best is None or z > best[0]:
-                best = (z, scale_xy, whitened)
-        assert best is not None
-        sync_z, scale_xy, whitened = best
-        maps = self._correlate_all(whitened)
+        scales = _candidate_scales(residual)  # autocorrelation is the same for the mirror image
+        best = max(
+            (self._try(residual, scale_xy, mirrored) for mirrored in (False, True) for scale_xy in scales),
+            key=lambda candidate: candidate.sync_z,
+        )
+        maps = self._correlate_all(best.whitened)
         peak = np.unravel_index(int(np.argmax(maps[0])), maps[0].shape)
         flat = maps.reshape(maps.shape[0], -1)
         at_peak = maps[:, peak[0], peak[1]]
         z_all = (at_peak - flat.mean(axis=1)) / (flat.std(axis=1) + 1e-12)
         return PatternMatch(
-            sync_z=sync_z,
+            sync_z=best.sync_z,
             bit_z=z_all[1:].astype(np.float32),
-            scale_xy=scale_xy,
+            scale_xy=best.scale_xy,
             shift_yx=(int(peak[0]), int(peak[1])),
+            mirrored=best.mirrored,
         )
+
+    def _try(self, residual: FloatArray, scale_xy: tuple[float, float], mirrored: bool) -> _Candidate:
+        oriented = np.ascontiguousarray(residual[:, ::-1]) if mirrored else residual
+        whitened = _whiten(_fold(_resample(oriented, scale_xy)))
+        sync_map = self._correlate(whitened, 0)
+        sync_z = float((sync_map.max() - sync_map.mean()) / (sync_map.std() + 1e-12))
+        return _Candidate(sync_z, scale_xy, mirrored, whitened)
 
     def _correlate(self, whitened: ComplexArray, index: int) -> FloatArray:
         spectrum = whitened * self._templates_fft[index]

@@ -35,17 +35,28 @@ from facecraft.faces.face import MESH_POINTS, Face
 from facecraft.swap.base import SWAPPERS, SourceIdentity, SwapperConfig, SwapResult
 from facecraft.swap.shape import ShapeSettings, ShapeTransfer, facing_camera
 from facecraft.swap.source import PreparedSource, SourceSettings, prepare_source
-from facecraft.swap.triangles import MeshTopology, load_topology, signed_areas, triangle_normals
+from facecraft.swap.triangles import (
+    LEFT_EYE_CORNERS,
+    LEFT_EYELIDS,
+    RIGHT_EYE_CORNERS,
+    RIGHT_EYELIDS,
+    MeshTopology,
+    load_topology,
+    signed_areas,
+    triangle_normals,
+)
 from facecraft.swap.warp import PiecewiseAffineWarper
 from facecraft.types import Affine, FloatArray, Frame
 
 EyeSource = Literal["target", "source"]
 EYE_SOURCES: tuple[EyeSource, ...] = get_args(EyeSource)
 
+LID_STRIP = 0.12
+"""How far outside the mesh's lid margin (fraction of the eye's width) the photo's eye opening reaches."""
 MIN_LEVEL_FACE_PX = 48.0
 """Texture levels stop halving once the face would be smaller than this."""
 LEVEL_HYSTERESIS = 0.3
-"""A texture level is kept until the ideal one differs by this much (in octaves), so sharpness never flickers."""
+"""A texture level is kept until the ideal one differs by this much (in octaves): no sharpness flicker."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +92,8 @@ class _TextureLevel:
     face_px: float
     face_corners: FloatArray
     eye_corners: FloatArray
+    lid_shifts: tuple[FloatArray, FloatArray]
+    """Per eye, how far (texture pixels, per face-triangle corner) the lid margins slide out as it closes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +103,7 @@ class _Source:
     landmarks_478: FloatArray
     levels: tuple[_TextureLevel, ...]
     notes: tuple[str, ...]
+    eye_openness: tuple[float, float]
 
 
 class MeshSwapper:
@@ -118,10 +132,12 @@ class MeshSwapper:
     def prepare(self, source: SourceIdentity) -> None:
         """Cut, clean and cache the source's texture at a few resolutions."""
         prepared = prepare_source(source.image_bgr, source.face, self.topology, self.settings.source)
+        landmarks = source.face.landmarks_478.astype(np.float32)
         self._source = _Source(
-            landmarks_478=source.face.landmarks_478.astype(np.float32),
+            landmarks_478=landmarks,
             levels=self._texture_levels(prepared),
             notes=prepared.notes,
+            eye_openness=(eye_openness(landmarks, RIGHT_EYE), eye_openness(landmarks, LEFT_EYE)),
         )
         self._levels_by_track.clear()
 
@@ -130,6 +146,7 @@ class MeshSwapper:
         uv = prepared.uv_478.astype(np.float64)
         face_corners = uv[self.topology.face_triangles]
         eye_corners = uv[self.topology.eye_triangles]
+        shifts = tuple(_lid_shifts(uv, self.topology.face_triangles, eye) for eye in (RIGHT_EYE, LEFT_EYE))
         texture = prepared.texture_bgra
         face_px = _face_size(uv)
         levels = []
@@ -141,11 +158,15 @@ class MeshSwapper:
                     face_px=face_px * scale,
                     face_corners=_level_coordinates(face_corners, scale),
                     eye_corners=_level_coordinates(eye_corners, scale),
+                    lid_shifts=(
+                        (shifts[0] * scale).astype(np.float32),
+                        (shifts[1] * scale).astype(np.float32),
+                    ),
                 )
             )
             if face_px * scale / 2 < MIN_LEVEL_FACE_PX:
                 break
-            texture = cv2.pyrDown(texture)
+            texture = np.asarray(cv2.pyrDown(texture), dtype=np.uint8)
             scale /= 2
         return tuple(levels)
 
@@ -166,7 +187,8 @@ class MeshSwapper:
         src_tri, dst_tri, order = self._triangles(level, target_lm, rendered, dst_xy, frame_offset)
         result = self._warper.warp(atlas, src_tri, dst_tri, order, (x1 - x0, y1 - y0))
         alpha = cv2.extractChannel(result.image, 3)
-        coverage = np.asarray(cv2.multiply(alpha, 1.0 / 255.0, dtype=cv2.CV_32F), dtype=np.float32)
+        coverage = np.asarray(alpha, dtype=np.float32)
+        coverage *= np.float32(1.0 / 255.0)
         crop_bgr = frame_bgr[y0:y1, x0:x1].copy()
         cv2.copyTo(cv2.cvtColor(result.image, cv2.COLOR_BGRA2BGR), alpha, crop_bgr)
         landmarks_crop = rendered.astype(np.float32)
@@ -219,12 +241,12 @@ class MeshSwapper:
         face = topology.face_triangles
         mouth = topology.mouth_triangles
         eyes = topology.eye_triangles
-        frame_xy = target_lm[:, :2] + frame_offset  # the target's own features, in the atlas
-        if self.settings.eyes == "source":
-            eye_src = level.eye_corners
-        else:
-            eye_src = frame_xy[eyes]
-        src = np.concatenate([frame_xy[mouth], eye_src, level.face_corners]).astype(np.float32)
+        frame_xy = (target_lm[:, :2] + frame_offset).astype(np.float32)  # target's features, in the atlas
+        eye_src = level.eye_corners if self.settings.eyes == "source" else frame_xy[eyes]
+        face_src = level.face_corners
+        if self.settings.eyes == "target":
+            face_src = self._close_lids(level, rendered)
+        src = np.concatenate([frame_xy[mouth], eye_src, face_src]).astype(np.float32)
         dst = np.concatenate([dst_xy[mouth], dst_xy[eyes], dst_xy[face]]).astype(np.float32)
         visible = self.facing(target_lm) > self.settings.cull_below
         folded = signed_areas(dst_xy.astype(np.float32), face) <= 0.0
@@ -238,12 +260,67 @@ class MeshSwapper:
         order = np.concatenate([np.arange(openings), underlay + openings, proper + openings])
         return src, dst, order
 
+    def _close_lids(self, level: _TextureLevel, rendered: npt.NDArray[np.float64]) -> FloatArray:
+        """Texture corners with each eye's lid margins slid outward as far as the target's eye is more
+        closed than the source's. The mesh's margins sit inside the visible eye opening, so the source's
+        lids carry a strip of iris, white and lashes next to them; over a closing eye that strip would
+        show as a ghost of an open eye. Sliding it under the margin (where the target's own eye is
+        drawn) keeps the lids clean, continuously, with no change while the eye is as open as the
+        source's."""
+        assert self._source is not None
+        corners = level.face_corners
+        moved: FloatArray | None = None
+        for eye, shift, source_open in zip(
+            (RIGHT_EYE, LEFT_EYE), level.lid_shifts, self._source.eye_openness, strict=True
+        ):
+            closing = 1.0 - eye_openness(rendered, eye) / max(source_open, 1e-6)
+            if closing <= 0.0:
+                continue
+            if moved is None:
+                moved = corners.copy()
+            moved += np.float32(min(closing, 1.0)) * shift
+        return corners if moved is None else moved
+
     def facing(self, landmarks: npt.NDArray[np.float64]) -> FloatArray:
         """Per face triangle (``topology.face_triangles``), the cosine between its normal and the
         direction to the camera in the head pose of ``landmarks`` (478 x 3); at most ``cull_below``
         means culled."""
         layout = self.topology.layout_468
         return facing_camera(self._normals, layout, landmarks, self._shape.stable_indices)
+
+
+@dataclass(frozen=True, slots=True)
+class _Eye:
+    lids: tuple[int, ...]
+    corners: tuple[int, int]
+    lid_pairs: tuple[tuple[int, int], ...]
+    """Upper and lower margin points facing each other."""
+
+
+RIGHT_EYE = _Eye(RIGHT_EYELIDS, RIGHT_EYE_CORNERS, ((159, 145), (158, 153), (160, 144)))
+LEFT_EYE = _Eye(LEFT_EYELIDS, LEFT_EYE_CORNERS, ((386, 374), (385, 380), (387, 373)))
+
+
+def eye_openness(landmarks: npt.ArrayLike, eye: _Eye) -> float:
+    """Mean lid opening over the eye's width (about 0.3 open, under 0.1 closed)."""
+    xy = np.asarray(landmarks, dtype=np.float64)[:, :2]
+    width = float(np.linalg.norm(xy[eye.corners[0]] - xy[eye.corners[1]]))
+    opening = np.mean([np.linalg.norm(xy[a] - xy[b]) for a, b in eye.lid_pairs])
+    return float(opening) / max(width, 1e-6)
+
+
+def _lid_shifts(uv: npt.NDArray[np.float64], triangles: npt.NDArray[np.int32], eye: _Eye) -> FloatArray:
+    """Per face-triangle corner, the outward slide of that eye's lid margin when the eye fully closes
+    (zero for corners that are not margin points; the eye corners stay)."""
+    margin = [p for p in eye.lids if p not in eye.corners]
+    centre = uv[list(eye.lids)].mean(axis=0)
+    width = float(np.linalg.norm(uv[eye.corners[0]] - uv[eye.corners[1]]))
+    outward = uv[margin] - centre
+    outward /= np.maximum(np.linalg.norm(outward, axis=1, keepdims=True), 1e-9)
+    per_point = np.zeros((uv.shape[0], 2))
+    per_point[margin] = outward * LID_STRIP * width
+    shifts: FloatArray = per_point[triangles].astype(np.float32)
+    return shifts
 
 
 def _level_coordinates(corners: npt.NDArray[np.float64], scale: float) -> FloatArray:

@@ -71,8 +71,6 @@ SEEN_FACING = 0.35
 of a turned head) counts as unseen. Judged from the head pose, so a smile squeezing the lips does not."""
 MIN_CHROMA_SPREAD = (2.5, 2.5)
 """Chroma spreads are at least this (8-bit LAB units), so a very even skin does not make every pore odd."""
-DARKEST_FRACTION = 0.7
-"""Pixels darker than this fraction of the darkest central skin are not skin (hair, deep shadow)."""
 BLACK_HAT_SIZE = 0.05
 """Dark lines thinner than this fraction of the face size stand out against their surroundings."""
 DETAIL_SIGMA = 0.008
@@ -98,6 +96,8 @@ class SourceSettings:
     dip_threshold: a pixel this much darker than its surroundings (fraction of their lightness) is a
         thin dark occluder.
     asymmetry_ratio: a place with this many times the fine detail of its mirror place is covered.
+    dark_fraction: a pixel darker than this fraction of the darkest central skin is not skin (hair, a
+        deep shadow); 0 turns the test off.
     feature_margin: how far around eyes, brows, lips and nostrils (fraction of the face size) colour
         outliers are expected and not called occluders.
     min_blob: occluder blobs smaller than this fraction of the face area are ignored (pores, moles).
@@ -107,6 +107,7 @@ class SourceSettings:
     skin_threshold: float = 5.0
     dip_threshold: float = 0.25
     asymmetry_ratio: float = 2.5
+    dark_fraction: float = 0.7
     feature_margin: float = 0.025
     min_blob: float = 0.0005
 
@@ -116,6 +117,8 @@ class SourceSettings:
         for name in ("skin_threshold", "dip_threshold", "asymmetry_ratio"):
             if getattr(self, name) <= 0.0:
                 raise ValueError(f"{name} must be above 0, got {getattr(self, name)}")
+        if not 0.0 <= self.dark_fraction < 1.0:
+            raise ValueError(f"dark_fraction must be in [0, 1), got {self.dark_fraction}")
         if not 0.0 <= self.feature_margin <= 0.2:
             raise ValueError(f"feature_margin must be in [0, 0.2], got {self.feature_margin}")
 
@@ -187,10 +190,6 @@ class _Regions:
     lips: BoolImage
     mouth_gap: BoolImage
     """Between the lips (the mouth opening is not part of the texture): filled from the lips."""
-    lid_margins: BoolImage
-    """A thin band of the lids around each eye opening. The mesh's lid margins sit inside the visible
-    opening, so this band carries a strip of iris, white and lashes; found as not skin and filled, the
-    lids close cleanly over the target's own eyes."""
 
 
 def load_source(
@@ -224,12 +223,12 @@ def prepare_source(
     regions = _regions(uv, topology, drawn, settings.feature_margin * face_px)
     skin_area = regions.face & ~regions.features
     lab = cv2.cvtColor(texture_bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
-    model = fit_skin_model(lab, regions.central & ~regions.features & seen, face_px)
+    model = fit_skin_model(lab, regions.central & ~regions.features & seen, settings.dark_fraction)
     both_seen = seen & seen[:, ::-1] & ~regions.nose
     busier = busier_than_mirror(lab[..., 0], face_px, settings) & both_seen
     covered = find_occluders(lab, model, regions.face, skin_area & seen, busier, settings, face_px)
     unseen = regions.face & ~seen
-    hidden = covered | unseen | eye_strips(lab, model, regions.lid_margins, settings, face_px)
+    hidden = covered | unseen
     mirror_ok = (regions.face & ~hidden)[:, ::-1]
     filled = fill_hidden(texture_bgr, hidden, mirror_ok, regions, skin_area, face_px)
     alpha = regions.face.astype(np.uint8) * 255
@@ -328,7 +327,6 @@ def _regions(uv: FloatArray, topology: MeshTopology, drawn: BoolImage, margin_px
         openings |= polygon_mask(uv[list(loop)], size_hw)
     grow = _disc(max(1, round(margin_px)))
     features = cv2.dilate((features | openings).astype(np.uint8), grow).astype(bool)
-    lid_margins = features & ~openings & cv2.dilate(openings.astype(np.uint8), grow).astype(bool)
     brows = polygon_mask(uv[list(RIGHT_BROW)], size_hw) | polygon_mask(uv[list(LEFT_BROW)], size_hw)
     features |= cv2.dilate(brows.astype(np.uint8), _disc(max(1, round(BROW_MARGIN * margin_px)))).astype(bool)
     triangles = topology.face_triangles
@@ -345,13 +343,12 @@ def _regions(uv: FloatArray, topology: MeshTopology, drawn: BoolImage, margin_px
         features=features,
         central=central,
         nose=nose,
-        lid_margins=lid_margins,
         lips=lips_outline & drawn,
         mouth_gap=lips_outline & ~drawn,
     )
 
 
-def fit_skin_model(lab: FloatArray, central: BoolImage, face_px: float) -> SkinModel:
+def fit_skin_model(lab: FloatArray, central: BoolImage, dark_fraction: float = 0.7) -> SkinModel:
     """Learn the skin's colour from the central skin (robust to a fifth of it being something else)."""
     samples = lab[central]
     if samples.shape[0] < 16:
@@ -361,8 +358,7 @@ def fit_skin_model(lab: FloatArray, central: BoolImage, face_px: float) -> SkinM
     spread = np.maximum(1.4826 * np.median(np.abs(chroma - center), axis=0), MIN_CHROMA_SPREAD)
     skin_like = (np.abs(chroma - center) / spread).max(axis=1) < 2.5
     lightness = samples[skin_like, 0] if skin_like.sum() >= 16 else samples[:, 0]
-    darkest = float(np.percentile(lightness, 2.0)) * DARKEST_FRACTION
-    del face_px
+    darkest = float(np.percentile(lightness, 2.0)) * dark_fraction
     return SkinModel(center.astype(np.float32), spread.astype(np.float32), darkest)
 
 
@@ -371,8 +367,8 @@ def relative_dip(lightness: FloatArray, face_px: float) -> FloatArray:
     things (glasses frames, hair strands, the shadow at a finger's edge, deep creases)."""
     size = 2 * max(1, round(BLACK_HAT_SIZE * face_px / 2)) + 1
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    closed = cv2.morphologyEx(lightness, cv2.MORPH_CLOSE, kernel)
-    out: FloatArray = (closed - lightness) / np.maximum(closed, 1.0)
+    closed = np.asarray(cv2.morphologyEx(lightness, cv2.MORPH_CLOSE, kernel), dtype=np.float32)
+    out = ((closed - lightness) / np.maximum(closed, np.float32(1.0))).astype(np.float32)
     return out
 
 
@@ -399,15 +395,6 @@ def not_skin(lab: FloatArray, model: SkinModel, settings: SourceSettings, face_p
     return raw
 
 
-def eye_strips(
-    lab: FloatArray, model: SkinModel, lid_margins: BoolImage, settings: SourceSettings, face_px: float
-) -> BoolImage:
-    """The iris, white and lash pixels in the thin band of lid around each eye opening."""
-    found = not_skin(lab, model, settings, face_px) & lid_margins
-    grown: BoolImage = cv2.dilate(found.astype(np.uint8), _disc(max(1, round(0.005 * face_px)))).astype(bool)
-    return grown & lid_margins
-
-
 def find_occluders(
     lab: FloatArray,
     model: SkinModel,
@@ -426,19 +413,19 @@ def find_occluders(
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= settings.min_blob * face_px * face_px
     blobs = keep[labels].astype(np.uint8)
     closed = cv2.morphologyEx(blobs, cv2.MORPH_CLOSE, _disc(max(1, round(face_px * 0.02))))
-    grown = cv2.dilate(closed, _disc(max(1, round(face_px * 0.015))))
-    inner = cv2.erode(face.astype(np.uint8), _disc(max(1, round(face_px * EDGE_BAND))))
-    near_edge = grown & (1 - inner)
-    from_edge = cv2.dilate(near_edge, _disc(max(1, round(face_px * EDGE_GROW))))
-    out: BoolImage = ((grown | from_edge) > 0) & skin_area
+    grown = np.asarray(cv2.dilate(closed, _disc(max(1, round(face_px * 0.015)))), dtype=bool)
+    inner = np.asarray(
+        cv2.erode(face.astype(np.uint8), _disc(max(1, round(face_px * EDGE_BAND)))), dtype=bool
+    )
+    near_edge = (grown & ~inner).astype(np.uint8)
+    from_edge = np.asarray(cv2.dilate(near_edge, _disc(max(1, round(face_px * EDGE_GROW)))), dtype=bool)
+    out: BoolImage = (grown | from_edge) & skin_area
     return out
 
 
 def _disc(radius: int) -> npt.NDArray[np.uint8]:
-    out: npt.NDArray[np.uint8] = cv2.getStructuringElement(
-        cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)
-    )
-    return out
+    size = (2 * radius + 1, 2 * radius + 1)
+    return np.asarray(cv2.getStructuringElement(cv2.MORPH_ELLIPSE, size), dtype=np.uint8)
 
 
 def push_pull_fill(values: FloatArray, known: BoolImage) -> FloatArray:
@@ -449,8 +436,10 @@ def push_pull_fill(values: FloatArray, known: BoolImage) -> FloatArray:
     data = values.astype(np.float32) * weight[..., np.newaxis]
     levels = [(data, weight)]
     while min(levels[-1][1].shape) > 4:
-        weight = cv2.pyrDown(weight)
-        data = cv2.pyrDown(data).reshape(weight.shape[0], weight.shape[1], channels)
+        weight = np.asarray(cv2.pyrDown(weight), dtype=np.float32)
+        data = np.asarray(cv2.pyrDown(data), dtype=np.float32).reshape(
+            weight.shape[0], weight.shape[1], channels
+        )
         levels.append((data, weight))
     top_data, top_weight = levels[-1]
     mean = top_data.reshape(-1, channels).sum(axis=0) / max(float(top_weight.sum()), 1e-6)

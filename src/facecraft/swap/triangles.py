@@ -133,4 +133,5 @@ def triangle_normals(points_xyz: npt.ArrayLike, triangles: IntArray) -> FloatArr
     a, b, c = xyz[triangles[:, 0]], xyz[triangles[:, 1]], xyz[triangles[:, 2]]
     normals = np.cross(b - a, c - a)
     lengths = np.linalg.norm(normals, axis=1, keepdims=True)
-    return (normals / np.maximum(lengths, 1e-12)).astype(np.float32)
+    unit: FloatArray = (normals / np.maximum(lengths, 1e-12)).astype(np.float32)
+    return unit

@@ -20,7 +20,7 @@ from facecraft.types import FloatArray
 _SUBPIXEL_BITS = 4
 """Triangle corners are rasterised in 1/16 pixel steps."""
 MIN_AREA_PX2 = 1e-3
-"""Destination triangles with less area than this (square pixels) are not drawn (their affine is undefined)."""
+"""Destination triangles with less area (square pixels) are not drawn: their affine is undefined."""
 _OUTSIDE = -1e4
 """Source coordinate given to pixels no triangle covers (sampled as the border: transparent black)."""
 

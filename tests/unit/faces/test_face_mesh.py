@@ -1,4 +1,5 @@
-"""FaceMesh on real frames: 478 landmarks where the face is, stable when re-fitted from themselves.
+"""FaceMesh on real frames: 478 landmarks where the face is, stable when re-fitted from themselves, with
+eyelids that follow blinks (refined from the iris model).
 
 The first roi comes from dlib's HOG detector (tests only), so these tests do not depend on ours.
 """
@@ -13,8 +14,19 @@ import numpy as np
 import pytest
 
 from facecraft.faces.face import LEFT_IRIS_CENTER, RIGHT_IRIS_CENTER, Face, bbox_from_landmarks
-from facecraft.faces.mesh import FaceMesh, MeshFit
-from facecraft.faces.roi import FaceRoi, roi_from_box, roi_from_landmarks
+from facecraft.faces.mesh import (
+    EYE_ROI_SCALE,
+    IRIS_INPUT_SIZE,
+    LEFT_EYE_CONTOUR,
+    LEFT_EYE_CORNERS,
+    LEFT_EYE_REFINED,
+    RIGHT_EYE_CONTOUR,
+    RIGHT_EYE_CORNERS,
+    RIGHT_EYE_REFINED,
+    FaceMesh,
+    MeshFit,
+)
+from facecraft.faces.roi import FaceRoi, crop_matrix, roi_from_box, roi_from_landmarks, roi_from_points
 from facecraft.types import Frame
 
 pytestmark = pytest.mark.media
@@ -203,3 +215,101 @@ def test_without_iris_model_irises_sit_in_the_eyes(
 def test_presence_threshold_is_validated() -> None:
     with pytest.raises(ValueError, match="presence_threshold"):
         FaceMesh(presence_threshold=1.5)
+
+
+# Eye refinement: the iris model's 71 contour points replace the mesh's eyelid, eye-halo and brow points.
+
+S18_OPEN_FRAME, S18_BLINK_FRAME = 0, 9
+"""s18.mp4: eyes open at frame 0; shut at frames 8 to 10 (looked at frame by frame)."""
+_EYES = (
+    (RIGHT_EYE_CORNERS, RIGHT_EYE_REFINED, RIGHT_EYE_CONTOUR, RIGHT_IRIS_CENTER, (159, 145)),
+    (LEFT_EYE_CORNERS, LEFT_EYE_REFINED, LEFT_EYE_CONTOUR, LEFT_IRIS_CENTER, (386, 374)),
+)
+
+
+def eye_aspect_ratios(landmarks: np.ndarray) -> list[float]:
+    """Lid gap over eye width, subject's right eye then left: (159-145)/(33-133), (386-374)/(362-263)."""
+    xy = landmarks[:, :2]
+    return [
+        float(np.linalg.norm(xy[top] - xy[bottom]) / np.linalg.norm(xy[corners[1]] - xy[corners[0]]))
+        for corners, _, _, _, (top, bottom) in _EYES
+    ]
+
+
+@pytest.fixture(scope="module")
+def plain_mesh() -> FaceMesh:
+    """The mesh with the iris model's points used for the irises only, as before eye refinement."""
+    return FaceMesh(refine_eyes=False)
+
+
+def test_eyelids_close_on_a_blink(media_dir: Path, mesh: FaceMesh, plain_mesh: FaceMesh) -> None:
+    path = media_dir / "videos" / "s18.mp4"
+    ratios = {}
+    for name, index in (("open", S18_OPEN_FRAME), ("blink", S18_BLINK_FRAME)):
+        frame = read_frame(path, index)
+        roi = roi_from_box(hog_box(frame), 0.0, 1.9)
+        ratios[name] = eye_aspect_ratios(fit_converged(mesh, frame, roi).landmarks_478)
+        ratios["plain " + name] = eye_aspect_ratios(fit_converged(plain_mesh, frame, roi).landmarks_478)
+    # Measured: open 0.37 and 0.48, shut 0.19 and 0.17; the mesh alone says 0.33 and 0.40 for both.
+    for eye in (0, 1):
+        assert ratios["open"][eye] > 0.3
+        assert ratios["blink"][eye] < 0.25
+        assert ratios["blink"][eye] < 0.6 * ratios["open"][eye]
+        assert ratios["plain blink"][eye] > 0.3  # what refinement fixes: the mesh alone misses the blink
+
+
+def test_refinement_moves_only_x_y_of_the_eye_points(
+    mesh: FaceMesh, plain_mesh: FaceMesh, fits: Fits
+) -> None:
+    frame, _, fit = fits["d18.mp4"]
+    roi = roi_from_landmarks(fit.landmarks_478)
+    refined, plain = mesh.fit(frame, roi), plain_mesh.fit(frame, roi)
+    assert refined is not None and plain is not None
+    eye_points = list(RIGHT_EYE_REFINED + LEFT_EYE_REFINED)
+    assert len(set(eye_points)) == 142
+    others = np.setdiff1d(np.arange(478), eye_points)
+    np.testing.assert_array_equal(refined.landmarks_478[others], plain.landmarks_478[others])  # irises too
+    np.testing.assert_array_equal(refined.landmarks_478[:, 2], plain.landmarks_478[:, 2])  # the mesh's own z
+    after, before = refined.landmarks_478[eye_points, :2], plain.landmarks_478[eye_points, :2]
+    assert np.linalg.norm(after - before, axis=1).max() > 1.0  # pixels: the eye region did change
+
+
+def test_eye_points_stay_in_the_eye_crop_and_around_the_iris(
+    mesh: FaceMesh, plain_mesh: FaceMesh, fitted: Fitted
+) -> None:
+    """Every refined point lies in the crop the iris model saw, the lids near the mesh's own (open eyes
+    in these frames), and each iris centre inside its lids."""
+    frame, _, fit = fitted
+    roi = roi_from_landmarks(fit.landmarks_478)
+    refined, plain = mesh.fit(frame, roi), plain_mesh.fit(frame, roi)
+    assert refined is not None and plain is not None
+    after, before = refined.landmarks_478, plain.landmarks_478
+    for corners, points, lids, centre, _ in _EYES:
+        eye_width = float(np.linalg.norm(before[corners[1], :2] - before[corners[0], :2]))
+        crop = crop_matrix(roi_from_points(before[list(corners)], 0, 1, EYE_ROI_SCALE), IRIS_INPUT_SIZE)
+        in_crop = after[list(points), :2] @ crop[:, :2].T + crop[:, 2]
+        assert in_crop.min() > 0 and in_crop.max() < IRIS_INPUT_SIZE  # measured within 6..58 of 64
+        moved = np.linalg.norm(after[list(lids), :2] - before[list(lids), :2], axis=1)
+        assert moved.max() < 0.3 * eye_width  # measured up to 0.2
+        ring = [lids[k] for k in (*range(9), *range(15, 8, -1))]  # lower lid out, upper lid back
+        outline = after[ring, :2].astype(np.float32).reshape(-1, 1, 2)
+        inside_by = cv2.pointPolygonTest(outline, (float(after[centre, 0]), float(after[centre, 1])), True)
+        assert inside_by > 0.04 * eye_width  # measured 0.09 to 0.18
+
+
+def test_left_eye_points_mirror_the_right_on_a_frontal_face(fits: Fits) -> None:
+    """Point i of each refined table is the mirror image of the other's: the left eye's crop, mirrored
+    for the iris model, is mirrored back, so its outer corner lands on 263, not on the inner corner."""
+    _, _, fit = fits["d18.mp4"]
+    roi = roi_from_landmarks(fit.landmarks_478)
+    cos, sin = np.cos(roi.angle_rad), np.sin(roi.angle_rad)
+    upright = fit.landmarks_478[:, :2] @ np.array([[cos, sin], [-sin, cos]]).T  # eyes level
+    midline_x = float(upright[[1, 4, 6, 168, 10, 152], 0].mean())
+    eye_width = float(np.linalg.norm(upright[133] - upright[33]))
+    right, left = upright[list(RIGHT_EYE_REFINED)], upright[list(LEFT_EYE_REFINED)]
+    assert np.all(np.abs((right[:, 0] + left[:, 0]) / 2 - midline_x) < 0.15 * eye_width)  # measured 0.06
+    assert np.all(np.abs(right[:, 1] - left[:, 1]) < 0.15 * eye_width)  # measured 0.06
+
+
+def test_refine_eyes_needs_the_iris_model() -> None:
+    assert FaceMesh(with_iris=False, refine_eyes=True).refine_eyes is False

@@ -102,6 +102,13 @@ def test_reader_undoes_a_crop() -> None:
     assert read_frame_bits(cropped).payload == PAYLOAD
 
 
+def test_reader_undoes_a_mirror_flip() -> None:
+    marked = mark_image(textured_frame(seed=4), PAYLOAD)
+    mirrored = np.ascontiguousarray(marked[:, ::-1])
+    assert match_frames([mirrored]).mirrored
+    assert read_frame_bits(mirrored).payload == PAYLOAD
+
+
 def test_reader_undoes_a_resize_to_half() -> None:
     marked = mark_image(textured_frame(480, 854, seed=2), PAYLOAD)
     half: Frame = np.asarray(cv2.resize(marked, (427, 240), interpolation=cv2.INTER_AREA), np.uint8)
@@ -151,7 +158,7 @@ def test_reading_to_json_has_the_verify_keys() -> None:
     assert reading.to_json() == {
         "found": True,
         "bit_accuracy": pytest.approx(1.0, abs=1e-3),
-        "payload": {"tag": "0xfc5", "record_id": "0xa5f3c"},
+        "payload": {"tag": "0xfc5", "record_id": "a5f3c"},
     }
     assert WatermarkReading(False, 0.5, None).to_json() == {
         "found": False,

@@ -1,0 +1,149 @@
+"""The mesh swapper on drawn faces: the crop contract, the texture carried over, culling, the registry."""
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from facecraft.faces.face import LANDMARK_POINTS, MESH_POINTS, Face, bbox_from_landmarks
+from facecraft.swap.base import SWAPPERS, SourceIdentity, SwapperConfig
+from facecraft.swap.mesh import MeshSwapper, MeshSwapSettings, build_mesh_swapper
+from facecraft.swap.source import SourceSettings
+from facecraft.swap.triangles import FACE_OVAL, LEFT_EYELIDS, RIGHT_EYELIDS, load_topology
+from facecraft.types import FloatArray, Frame
+
+TOPOLOGY = load_topology()
+BLUE, GREEN = (200, 60, 40), (40, 190, 60)
+
+
+def landmarks_of(scale: float, centre: tuple[float, float], yaw_degrees: float = 0.0) -> FloatArray:
+    """478 landmarks of the frontal layout turned by ``yaw_degrees`` (the subject's left side away
+    from the camera for positive angles), scaled and placed."""
+    c, s = math.cos(math.radians(yaw_degrees)), math.sin(math.radians(yaw_degrees))
+    rotation = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+    points = np.zeros((LANDMARK_POINTS, 3), dtype=np.float32)
+    points[:MESH_POINTS] = (TOPOLOGY.layout_468.astype(np.float64) @ rotation.T) * scale
+    points[:MESH_POINTS, 0] += centre[0]
+    points[:MESH_POINTS, 1] += centre[1]
+    for start, lids in ((468, RIGHT_EYELIDS), (473, LEFT_EYELIDS)):
+        points[start : start + 5] = points[list(lids)].mean(axis=0)
+    return points
+
+
+def two_tone_source() -> SourceIdentity:
+    """A drawn face: the subject's right half blue, the left half green (image left, image right)."""
+    landmarks = landmarks_of(150.0, (160.0, 170.0))
+    image = np.full((340, 320, 3), 100, dtype=np.uint8)
+    outline = np.round(landmarks[list(FACE_OVAL), :2]).astype(np.int32)
+    mask = np.zeros(image.shape[:2], dtype=np.uint8)
+    cv2.fillPoly(mask, [outline], 1)
+    image[(mask > 0) & (np.arange(320)[np.newaxis, :] < 160)] = BLUE
+    image[(mask > 0) & (np.arange(320)[np.newaxis, :] >= 160)] = GREEN
+    face = Face(bbox_from_landmarks(landmarks), 0.9, landmarks)
+    return SourceIdentity(image_bgr=image, face=face)
+
+
+def target_frame(landmarks: FloatArray, size_wh: tuple[int, int] = (640, 480)) -> tuple[Frame, Face]:
+    frame = np.full((size_wh[1], size_wh[0], 3), 30, dtype=np.uint8)
+    return frame, Face(bbox_from_landmarks(landmarks), 0.9, landmarks)
+
+
+NO_CLEANING = SourceSettings(skin_threshold=1e9, dip_threshold=1e9, asymmetry_ratio=1e9, dark_fraction=0.0)
+"""The two-tone drawn face is no skin; the source cleaning would fill it all."""
+
+
+def prepared(settings: MeshSwapSettings | None = None) -> MeshSwapper:
+    swapper = MeshSwapper(settings if settings is not None else MeshSwapSettings(source=NO_CLEANING))
+    swapper.prepare(two_tone_source())
+    return swapper
+
+
+def colour_share(crop: Frame, coverage: FloatArray, colour: tuple[int, int, int]) -> float:
+    drawn = coverage > 0.5
+    close = np.abs(crop.astype(int) - np.array(colour)).max(axis=2) < 40
+    return float((close & drawn).sum()) / max(int(drawn.sum()), 1)
+
+
+def test_result_is_a_translated_crop_with_the_source_texture() -> None:
+    frame, face = target_frame(landmarks_of(200.0, (330.0, 250.0)))
+    result = prepared().swap(frame, face)
+    x0, y0 = result.matrix_crop_to_frame[:, 2]
+    np.testing.assert_allclose(result.matrix_crop_to_frame[:, :2], np.eye(2))
+    assert x0 == int(x0) and y0 == int(y0)
+    height, width = result.coverage.shape
+    assert result.crop_bgr.shape == (height, width, 3)
+    crop_of_frame = frame[int(y0) : int(y0) + height, int(x0) : int(x0) + width]
+    undrawn = result.coverage == 0
+    assert np.array_equal(result.crop_bgr[undrawn], crop_of_frame[undrawn])  # the frame where nothing drawn
+    outline = result.target_landmarks_crop[list(FACE_OVAL), :2].astype(np.float32)
+    inside = cv2.pointPolygonTest(outline, (width / 2, height / 2), False) > 0
+    assert inside and result.coverage[height // 2, width // 2] == pytest.approx(1.0)
+    # The subject's right half (image left) is blue, the left half green, as in the source.
+    left, right = result.crop_bgr[:, : width // 2], result.crop_bgr[:, width // 2 :]
+    assert colour_share(left, result.coverage[:, : width // 2], BLUE) > 0.8
+    assert colour_share(right, result.coverage[:, width // 2 :], GREEN) > 0.8
+    np.testing.assert_allclose(
+        result.target_landmarks_crop[list(FACE_OVAL), :2] + [x0, y0],
+        face.landmarks_478[list(FACE_OVAL), :2],
+        atol=1e-3,
+    )
+
+
+def test_faces_at_the_frame_edge_are_cut_to_the_frame() -> None:
+    landmarks = landmarks_of(200.0, (20.0, 240.0))
+    frame, face = target_frame(landmarks)
+    result = prepared().swap(frame, face)
+    assert result.matrix_crop_to_frame[0, 2] == 0.0
+    right_edge = float(landmarks[:MESH_POINTS, 0].max())
+    assert right_edge < result.crop_bgr.shape[1] < right_edge + 0.15 * 300  # cut at the frame's left edge
+    assert result.coverage[:, 0].max() > 0.0  # the face is drawn up to it
+
+
+def test_triangles_turned_away_are_culled() -> None:
+    landmarks = landmarks_of(200.0, (320.0, 240.0), yaw_degrees=70.0)
+    frame, face = target_frame(landmarks)
+    culling = prepared()
+    drawing_all = prepared(MeshSwapSettings(source=NO_CLEANING, cull_below=-1.0))
+    facing = culling.facing(landmarks.astype(np.float64))
+    centres_x = TOPOLOGY.layout_468[TOPOLOGY.face_triangles].mean(axis=1)[:, 0]
+    assert (facing[centres_x < -0.4] < 0).mean() > 0.5  # the subject's right cheek turns away
+    assert (facing[centres_x > 0.2] > 0).mean() > 0.9  # the left cheek faces the camera
+    culled, smeared = culling.swap(frame, face), drawing_all.swap(frame, face)
+    blue_culled = colour_share(culled.crop_bgr, culled.coverage, BLUE)
+    blue_all = colour_share(smeared.crop_bgr, smeared.coverage, BLUE)
+    assert blue_culled < blue_all  # less of the turned-away side is drawn
+
+
+def test_expression_stays_the_targets_mouth_opening() -> None:
+    landmarks = landmarks_of(200.0, (320.0, 240.0))
+    layout = TOPOLOGY.layout_468
+    jaw = (layout[:, 1] > layout[13, 1] + 1e-3) & (np.abs(layout[:, 0]) < layout[291, 0])
+    landmarks[np.flatnonzero(jaw), 1] += 25.0  # the lower lip and the chin below it drop: mouth open
+    frame, face = target_frame(landmarks)
+    frame[:] = (0, 0, 255)  # the target's own mouth interior will show red
+    result = prepared().swap(frame, face)
+    x0, y0 = result.matrix_crop_to_frame[:, 2]
+    mouth_centre = (landmarks[13, :2] + landmarks[14, :2]) / 2 - [x0, y0]
+    x, y = (int(v) for v in np.round(mouth_centre))
+    assert tuple(result.crop_bgr[y, x]) == (0, 0, 255)  # drawn from the target frame
+    assert result.coverage[y, x] == pytest.approx(1.0)
+
+
+def test_swap_before_prepare_is_an_error() -> None:
+    frame, face = target_frame(landmarks_of(200.0, (320.0, 240.0)))
+    with pytest.raises(RuntimeError, match="prepare"):
+        MeshSwapper().swap(frame, face)
+
+
+def test_registered_as_mesh() -> None:
+    assert "mesh" in SWAPPERS.names()
+    assert SWAPPERS.get("mesh") is build_mesh_swapper
+    assert isinstance(build_mesh_swapper(SwapperConfig()), MeshSwapper)
+
+
+def test_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="eyes"):
+        MeshSwapSettings(eyes="both")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="crop_margin"):
+        MeshSwapSettings(crop_margin=2.0)

@@ -1,0 +1,158 @@
+"""Source preparation: skin model, occluders found and filled, notes, loading the source photo."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from facecraft.errors import NoFaceError
+from facecraft.faces.analyzer import FaceAnalyzer
+from facecraft.faces.face import LANDMARK_POINTS, MESH_POINTS, Face, bbox_from_landmarks
+from facecraft.media.image import write_image
+from facecraft.swap.source import (
+    OcclusionReport,
+    SourceSettings,
+    find_occluders,
+    fit_skin_model,
+    load_source,
+    occlusion_notes,
+    prepare_source,
+    push_pull_fill,
+)
+from facecraft.swap.triangles import (
+    FACE_OVAL,
+    LEFT_BROW,
+    LEFT_EYELIDS,
+    LIPS_OUTER,
+    RIGHT_BROW,
+    RIGHT_EYELIDS,
+    load_topology,
+)
+from facecraft.types import Frame
+
+TOPOLOGY = load_topology()
+SKIN_BGR = (120, 150, 200)
+CHEEK = 50
+"""A mesh point on the subject's right cheek."""
+
+
+def synthetic_face(size: int = 320, scale: float = 150.0) -> tuple[Frame, Face]:
+    """A drawn frontal face (skin with a little noise, brows, eyes, lips) and its landmarks."""
+    landmarks = np.zeros((LANDMARK_POINTS, 3), dtype=np.float32)
+    landmarks[:MESH_POINTS] = TOPOLOGY.layout_468 * scale
+    landmarks[:MESH_POINTS, :2] += size / 2
+    for start, lids in ((468, RIGHT_EYELIDS), (473, LEFT_EYELIDS)):
+        landmarks[start : start + 5] = landmarks[list(lids)].mean(axis=0)
+    rng = np.random.default_rng(7)
+    image = np.full((size, size, 3), 90, dtype=np.uint8)
+    cv2.fillPoly(image, [np.round(landmarks[list(FACE_OVAL), :2]).astype(np.int32)], SKIN_BGR)
+    noise = rng.normal(0.0, 3.0, size=image.shape)
+    image = np.clip(image + noise, 0, 255).astype(np.uint8)
+    features: list[tuple[tuple[int, ...], tuple[int, int, int]]] = [
+        (RIGHT_BROW, (40, 50, 60)),
+        (LEFT_BROW, (40, 50, 60)),
+        (LIPS_OUTER, (70, 60, 190)),
+        (RIGHT_EYELIDS, (235, 235, 235)),
+        (LEFT_EYELIDS, (235, 235, 235)),
+    ]
+    for loop, colour in features:
+        cv2.fillPoly(image, [np.round(landmarks[list(loop), :2]).astype(np.int32)], colour)
+    face = Face(bbox_from_landmarks(landmarks), 0.9, landmarks)
+    return image, face
+
+
+def with_blob(image: Frame, face: Face, radius: int = 10) -> Frame:
+    out = image.copy()
+    centre = tuple(int(v) for v in np.round(face.landmarks_478[CHEEK, :2]))
+    cv2.circle(out, centre, radius, (35, 35, 40), -1)
+    return out
+
+
+def test_dark_blob_on_skin_is_found_and_filled_from_the_other_cheek() -> None:
+    image, face = synthetic_face()
+    prepared = prepare_source(with_blob(image, face), face, TOPOLOGY)
+    x, y = (int(v) for v in np.round(prepared.uv_478[CHEEK]))
+    mirror_x, mirror_y = (int(v) for v in np.round(prepared.uv_478[TOPOLOGY.mirror_468[CHEEK]]))
+    assert prepared.hidden[y, x] == 1.0
+    assert prepared.hidden[mirror_y, mirror_x] == 0.0
+    filled = prepared.texture_bgra[y, x, :3].astype(int)
+    assert np.abs(filled - np.array(SKIN_BGR)).max() < 20  # skin again, not the blob
+    assert 0.005 < prepared.report.covered < 0.08
+    assert prepared.report.from_mirror > 0.0
+    assert any("covers" in note for note in prepared.notes)
+
+
+def test_clean_face_has_nothing_to_fill() -> None:
+    image, face = synthetic_face()
+    prepared = prepare_source(image, face, TOPOLOGY)
+    assert prepared.report.covered < 0.01
+    assert prepared.notes == ()
+    assert prepared.texture_bgra.shape[2] == 4
+    assert prepared.texture_bgra[..., 3].max() == 255
+
+
+def test_occluder_detection_on_a_skin_patch() -> None:
+    rng = np.random.default_rng(0)
+    patch = np.clip(rng.normal(0, 2.5, size=(120, 120, 3)) + SKIN_BGR, 0, 255).astype(np.uint8)
+    cv2.circle(patch, (80, 60), 9, (40, 40, 45), -1)
+    lab = cv2.cvtColor(patch, cv2.COLOR_BGR2LAB).astype(np.float32)
+    everywhere = np.ones((120, 120), dtype=bool)
+    model = fit_skin_model(lab, everywhere)
+    no_asymmetry = np.zeros_like(everywhere)
+    found = find_occluders(lab, model, everywhere, everywhere, no_asymmetry, SourceSettings(), 120.0)
+    blob = np.zeros((120, 120), dtype=np.uint8)
+    cv2.circle(blob, (80, 60), 9, 1, -1)
+    assert found[blob > 0].mean() > 0.95  # the whole blob
+    assert found[blob == 0].mean() < 0.08  # and little of the skin around it
+    assert not found[10:40, 10:40].any()
+
+
+def test_push_pull_fills_holes_smoothly() -> None:
+    values = np.zeros((64, 64, 1), dtype=np.float32)
+    values[:, :, 0] = np.linspace(0, 63, 64)[np.newaxis, :]  # a ramp along x
+    known = np.ones((64, 64), dtype=bool)
+    known[20:44, 20:44] = False
+    filled = push_pull_fill(values * known[..., np.newaxis], known)
+    assert np.abs(filled[32, 20:44, 0] - values[32, 20:44, 0]).max() < 6.0
+    assert np.array_equal(filled[known], values[known])
+
+
+def test_notes_say_what_was_filled() -> None:
+    assert occlusion_notes(OcclusionReport(0.0, 0.0, 0.0, 0.0, ())) == ()
+    notes = occlusion_notes(OcclusionReport(0.12, 0.0, 0.08, 0.04, ("the subject's right cheek",)))
+    assert "12%" in notes[0] and "right cheek" in notes[0]
+    assert "8% from the mirrored side" in notes[-1]
+    turned = occlusion_notes(OcclusionReport(0.0, 0.2, 0.1, 0.1, ()))
+    assert any("turned" in note for note in turned)
+
+
+class _FixedAnalyzer(FaceAnalyzer):
+    def __init__(self, faces: list[Face]) -> None:
+        self._faces = faces
+
+    def analyze(self, frame_bgr: Frame) -> list[Face]:
+        return list(self._faces)
+
+
+def test_load_source_picks_the_largest_face_and_says_so(tmp_path: Path) -> None:
+    image, face = synthetic_face()
+    small = Face(face.bbox_xyxy * 0.5, 0.9, face.landmarks_478 * np.float32(0.5))
+    path = write_image(tmp_path / "two.png", image)
+    source = load_source(path, _FixedAnalyzer([small, face]))
+    assert source.face is face
+    assert source.path == path
+    assert any("2 faces" in note and "largest" in note for note in source.notes)
+
+
+def test_load_source_without_a_face_names_the_file(tmp_path: Path) -> None:
+    path = write_image(tmp_path / "empty.png", np.full((64, 64, 3), 128, dtype=np.uint8))
+    with pytest.raises(NoFaceError, match=r"empty\.png"):
+        load_source(path, _FixedAnalyzer([]))
+
+
+def test_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="max_face_px"):
+        SourceSettings(max_face_px=10)
+    with pytest.raises(ValueError, match="dip_threshold"):
+        SourceSettings(dip_threshold=0.0)
