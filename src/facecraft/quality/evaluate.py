@@ -44,9 +44,7 @@ class QualityTools:
 def build_quality_tools(num_threads: int = 1) -> QualityTools:
     """Load the models (detector, mesh, iris, dlib ResNet): about a second."""
     config = AnalysisConfig(num_threads=num_threads)
-    return QualityTools(
-        build_analyzer(config), FaceMesh(num_threads=num_threads, with_iris=False), DlibIdentity()
-    )
+    return QualityTools(build_analyzer(config), FaceMesh(num_threads=num_threads), DlibIdentity())
 
 
 @dataclass(frozen=True, slots=True)

@@ -113,7 +113,7 @@ class _Measured:
 class QualityRecorder:
     """Accumulates quality metrics frame by frame. One per video; not thread-safe.
 
-    mesh: a landmark fitter for re-fits (``FaceMesh(with_iris=False)`` is enough and cheaper).
+    mesh: a landmark fitter for re-fits (``FaceMesh()``: with the iris model the eyelids follow blinks).
     identity: embeds faces for identity samples; ``None`` skips identity (both id numbers ``None``).
     source_embedding: the source photo's embedding; ``None`` leaves ``id_to_source`` ``None``.
     """
