@@ -1,7 +1,8 @@
 """Invisible watermark: mark every output frame with a 32-bit payload, and read it back from files.
 
 ``WatermarkStage(payload)`` is a runner ``FrameStage``: it adds a keyed pattern of +-1 cells to every
-frame, each cell drawn more strongly in texture than on flat areas (about 1 ms per 720p frame).
+frame, each cell drawn in texture (up to a few levels) and hardly at all on flat areas, where only a
+fraction of a cell's pixels move by one level (about 1 ms per 720p frame).
 ``mark_image`` marks a still. ``detect_watermark(path)`` reads a video (frames sampled across it, their
 residuals averaged) or an image and says whether it carries a facecraft mark and which payload.
 The method (a tiled spread-spectrum pattern with an autocorrelation/sync search that undoes crops
@@ -42,7 +43,7 @@ from facecraft.provenance.watermark_pattern import (
     build_layout,
     canonical_residual,
 )
-from facecraft.provenance.watermark_strength import cell_magnitudes, dither_for
+from facecraft.provenance.watermark_strength import cell_magnitudes, pixel_dither, whole_levels
 from facecraft.types import FloatArray, Frame
 
 SYNC_Z_MIN = 8.0
@@ -84,8 +85,8 @@ class WatermarkStage:
 
     The cell signs are tiled once per frame size. The cell magnitudes follow the picture's local
     contrast; they are recomputed every ``STRENGTH_REFRESH_FRAMES`` frames (a tenth of a second at
-    30 fps: texture moves little in between) and drawn as frame-sized blocks that every frame then
-    gets with one saturating add and one subtract.
+    30 fps: texture moves little in between), dithered to whole levels pixel by pixel and drawn as
+    frame-sized images that every frame then gets with one saturating add and one subtract.
     """
 
     def __init__(self, payload: WatermarkPayload) -> None:
@@ -93,7 +94,7 @@ class WatermarkStage:
         self._tile_signs = build_layout().cell_signs(payload.to_bits())
         self._grid: CellGrid | None = None
         self._signs = np.zeros((0, 0), np.int16)
-        self._dither = np.zeros((0, 0), np.float32)
+        self._dither_px = np.zeros((0, 0), np.uint8)
         self._raise_bgr = np.zeros((0, 0, 3), np.uint8)
         self._lower_bgr = np.zeros((0, 0, 3), np.uint8)
         self._frames_since_refresh = 0
@@ -112,9 +113,9 @@ class WatermarkStage:
 
     def _draw_levels(self, frame_bgr: Frame, grid: CellGrid) -> None:
         """Recompute cell magnitudes from ``frame_bgr`` into the frame-sized raise/lower images."""
-        levels = self._signs * cell_magnitudes(frame_bgr, grid, self._dither)
-        for cells, out in ((levels, self._raise_bgr), (-levels, self._lower_bgr)):
-            single = grid.upsample(np.maximum(cells, 0).astype(np.uint8))
+        steps = self._signs * cell_magnitudes(frame_bgr, grid)
+        for cells, out in ((steps, self._raise_bgr), (-steps, self._lower_bgr)):
+            single = whole_levels(grid.upsample(np.maximum(cells, 0).astype(np.uint8)), self._dither_px)
             cv2.merge((single, single, single), dst=out)
 
     def _grid_for(self, frame_bgr: Frame) -> tuple[CellGrid, bool]:
@@ -129,7 +130,7 @@ class WatermarkStage:
             return self._grid, False
         self._grid = CellGrid.for_frame(height, width)
         self._signs = self._grid.tile(self._tile_signs)
-        self._dither = dither_for(self._grid)
+        self._dither_px = pixel_dither(height, width)
         self._raise_bgr = np.zeros((height, width, 3), np.uint8)
         self._lower_bgr = np.zeros((height, width, 3), np.uint8)
         return self._grid, True

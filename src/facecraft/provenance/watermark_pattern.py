@@ -7,8 +7,8 @@ How it works (our own tiled spread-spectrum method; no model file, no training):
   the tile's cells carry a fixed *sync* chip sequence; the rest are shared round-robin by the 32
   payload bits (24 cells per bit per tile). A cell adds or subtracts the same whole number of grey
   levels to B, G and R (luma moves, chroma does not); how many depends on the local contrast
-  (:mod:`facecraft.provenance.watermark_strength`), about 1 on flat areas and 3 to 5 in texture,
-  for a PSNR of about 40.6 dB.
+  (:mod:`facecraft.provenance.watermark_strength`): a quarter of a level on flat areas (a sparse
+  one-level dither), 1 to 2 on skin, up to 6 in texture, for a PSNR of 40.6 dB or more.
 * **Reading.** A frame is turned into a *canonical residual*: grey, resized so the short side is
   ``CANONICAL_SHORT_SIDE`` px (4 px per cell when the frame was not cropped), minus its own blur
   (which removes most of the picture and keeps the cell pattern), clipped against strong edges.

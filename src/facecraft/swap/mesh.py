@@ -71,7 +71,7 @@ class MeshSwapSettings:
 
     shape: ShapeSettings = field(default_factory=ShapeSettings)
     source: SourceSettings = field(default_factory=SourceSettings)
-    eyes: EyeSource = "target"
+    eyes: EyeSource = "source"
     crop_margin: float = 0.1
     cull_below: float = 0.0
 
@@ -197,11 +197,13 @@ class MeshSwapper:
         return SwapResult(crop_bgr, coverage, matrix, landmarks_crop)
 
     def _choose_level(self, source: _Source, face_px: float, track_id: int | None) -> _TextureLevel:
-        """The texture level whose face is 1 to 2 times the rendered face, with hysteresis per track."""
+        """The texture level whose face is nearest the rendered face's size (within 0.7 to 1.4 times:
+        a texture much larger than the face would alias and shimmer as the face moves), with
+        hysteresis per track."""
         ideal = math.log2(max(source.levels[0].face_px, 1.0) / max(face_px, 1.0))
         current = self._levels_by_track.get(track_id)
-        if current is None or abs(ideal - current - 0.5) > 0.5 + LEVEL_HYSTERESIS:
-            current = int(np.clip(math.floor(ideal), 0, len(source.levels) - 1))
+        if current is None or abs(ideal - current) > 0.5 + LEVEL_HYSTERESIS:
+            current = int(np.clip(round(ideal), 0, len(source.levels) - 1))
             self._levels_by_track[track_id] = current
         return source.levels[current]
 
@@ -243,9 +245,7 @@ class MeshSwapper:
         eyes = topology.eye_triangles
         frame_xy = (target_lm[:, :2] + frame_offset).astype(np.float32)  # target's features, in the atlas
         eye_src = level.eye_corners if self.settings.eyes == "source" else frame_xy[eyes]
-        face_src = level.face_corners
-        if self.settings.eyes == "target":
-            face_src = self._close_lids(level, rendered)
+        face_src = self._close_lids(level, rendered)
         src = np.concatenate([frame_xy[mouth], eye_src, face_src]).astype(np.float32)
         dst = np.concatenate([dst_xy[mouth], dst_xy[eyes], dst_xy[face]]).astype(np.float32)
         visible = self.facing(target_lm) > self.settings.cull_below

@@ -61,7 +61,7 @@ class ShapeSettings:
 
     strength: float = 1.0
     move_eyes: bool = True
-    move_mouth: bool = False
+    move_mouth: bool = True
     smoothing: float = 1e-3
     max_offset: float = 0.15
 

@@ -81,6 +81,26 @@ def test_marked_frame_keeps_psnr_above_40_db_and_follows_the_keyed_pattern() -> 
     assert np.array_equal(np.sign(difference)[changed], signs[changed])
 
 
+def test_flat_areas_get_a_sparse_one_level_grain_and_texture_carries_the_mark() -> None:
+    frame = textured_frame()
+    frame[:, :320] = 128  # left half a flat grey wall
+    marked = mark_image(frame, PAYLOAD)
+    difference = marked.astype(np.int16) - frame.astype(np.int16)
+    flat = np.abs(difference[20:-20, 20:280])  # away from the wall's edge
+    assert flat.max() <= 1
+    assert 0.15 < (flat > 0).mean() < 0.35  # a quarter of the pixels, by one level
+    assert np.abs(difference[:, 360:]).mean() > 4 * flat.mean()
+    assert psnr(frame, marked) >= 40.0
+    assert read_frame_bits(marked).payload == PAYLOAD
+
+
+def test_psnr_budget_is_a_cap_not_a_target_on_a_flat_frame() -> None:
+    frame = np.full((360, 640, 3), 128, np.uint8)
+    marked = mark_image(frame, PAYLOAD)
+    assert np.abs(marked.astype(np.int16) - 128).max() <= 1
+    assert psnr(frame, marked) > 50.0
+
+
 def test_unmarked_synthetic_frame_is_not_found() -> None:
     reading = read_frame_bits(textured_frame(seed=3))
     assert not reading.found

@@ -77,5 +77,5 @@ def test_triangles_hardly_fold_on_real_frontal_faces(target_frames: list[tuple[F
         outline = face.landmarks_478[list(FACE_OVAL), :2].astype(np.float32)
         face_area = float(cv2.contourArea(outline))
         folded = float(-areas[areas < 0].sum()) / 2
-        assert (areas <= 0).mean() < 0.01  # a few slivers at the lip corners and the jaw at most
-        assert folded < 0.001 * face_area
+        assert (areas <= 0).mean() < 0.02  # a few slivers at the lip corners and the jaw at most
+        assert folded < 0.005 * face_area
