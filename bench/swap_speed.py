@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from facecraft.cli.runtime import tune_allocator
 from facecraft.media.probe import probe
 from facecraft.media.reader import FrameReader
 from facecraft.media.writer import FrameWriter
@@ -43,6 +44,7 @@ def main() -> int:
     parser.add_argument("--target", type=Path, default=MEDIA / "videos" / "s18.mp4")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    tune_allocator()  # as the facecraft command does
     encode = EncodeOptions()
     info = probe(args.target)
     config = SwapConfig(source=args.source)

@@ -22,7 +22,7 @@ from facecraft.blend.blending import (
     pyramid_levels,
 )
 from facecraft.blend.color import COLOR_MODES, ColorInputs, ColorMatcher, ColorMode, ColorSettings
-from facecraft.blend.masks import MaskSettings, build_face_masks, face_size_px, hull_outline
+from facecraft.blend.masks import FaceMasks, MaskSettings, build_face_masks, face_size_px, hull_outline
 from facecraft.faces.alignment import crop_bounds_in_frame, transform_points
 from facecraft.faces.face import LANDMARK_POINTS, Face
 from facecraft.swap.base import SwapResult
@@ -64,8 +64,11 @@ class CompositeSettings:
     color_smoothing: float = 0.35
     keep_mouth: bool = True
     keep_eyes: bool = True
+    eye_color: float = 0.7
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.eye_color <= 1.0:
+            raise ValueError(f"eye_color must be in [0, 1], got {self.eye_color}")
         if self.blend not in get_args(BlendMode):
             raise ValueError(f"unknown blend mode '{self.blend}'; choose one of {', '.join(BLEND_MODES)}")
         self.mask_settings()
@@ -144,13 +147,20 @@ class Compositor:
             return output
         matched = self._color.match(ColorInputs(source_region, target_region, skin, face_px, target.track_id))
         if matched is not source_region:
-            matched = blend_feather(matched, source_region, masks.openings)
+            matched = blend_feather(matched, source_region, self._keep_render_colours(masks))
         clock.lap("color")
         blended = self._blend(target_region, matched, alpha, face_px)
         output[region.y0 : region.y1, region.x0 : region.x1] = blended
         clock.lap("blend")
         self.last_timings_ms = clock.done()
         return output
+
+    def _keep_render_colours(self, masks: FaceMasks) -> Mask:
+        """Where the render keeps its own colours: the mouth interior, and the eyes but for ``eye_color``."""
+        keep_eyes = np.float32(1.0 - self.settings.eye_color)
+        if keep_eyes <= 0.0:
+            return masks.mouth
+        return np.asarray(np.maximum(masks.mouth, masks.eyes * keep_eyes), dtype=np.float32)
 
     def _region(
         self, frame_bgr: Frame, result: SwapResult, landmarks: FloatArray, face_px: float

@@ -121,13 +121,17 @@ class FaceMasks:
 
     alpha: where the swapped face replaces the target (hull, eroded and feathered, minus the kept mouth
         and eyes). skin: the skin over which colour statistics are taken (no eyes, brows, lips or mouth).
-    openings: the eye openings and the mouth interior, where the render keeps its own colours (a swapper
-        usually draws the target's own eyes and mouth there, which skin-based colour transfer would tint).
+    mouth: the mouth interior (inside the inner lips), softened: a swapper draws the target's own teeth and
+        tongue there, which skin-based colour transfer would tint, so the render keeps its colours.
+    eyes: the eye openings (inside the lid margins), softened. What is drawn there depends on the swapper
+        (the source's eyes by default for the mesh swapper), so the compositor decides how much colour
+        transfer they get.
     """
 
     alpha: Mask
     skin: Mask
-    openings: Mask
+    mouth: Mask
+    eyes: Mask
 
 
 # --- measurements --------------------------------------------------------------------------------
@@ -338,7 +342,7 @@ def eyes_keep_mask(landmarks: npt.ArrayLike, size_hw: tuple[int, int], settings:
 def build_face_masks(
     landmarks: npt.ArrayLike, size_hw: tuple[int, int], settings: MaskSettings, coverage: Mask | None = None
 ) -> FaceMasks:
-    """Blend alpha, skin and openings masks for one face, in an H x W canvas where ``landmarks`` are pixels.
+    """Blend alpha, skin, mouth and eye masks for one face, in an H x W canvas where ``landmarks`` are pixels.
 
     ``coverage`` (optional, H x W in [0, 1]): where the render holds texture; alpha and skin are cut to it,
     with a soft edge (``COVERAGE_FEATHER`` of the face), so holes such as culled triangles get no seam.
@@ -355,15 +359,16 @@ def build_face_masks(
     small_hw = (max(int(np.ceil(height * scale)), 1), max(int(np.ceil(width * scale)), 1))
     factors = np.array([small_hw[1] / width, small_hw[0] / height], dtype=np.float32)
     small = points[:, :2] * factors + np.float32(0.5) * (factors - np.float32(1.0))
-    alpha, skin, openings = _face_masks_at(small, small_hw, settings)
+    alpha, skin, mouth, eyes = _face_masks_at(small, small_hw, settings)
     if coverage is not None and float(coverage.min()) < 1.0:
         small_coverage = coverage if small_hw == size_hw else _shrink(coverage, small_hw)
         soft = erode_feather(small_coverage, 0.0, COVERAGE_FEATHER * face_size_px(small))
         alpha *= soft
         skin *= soft
     if small_hw == (height, width):
-        return FaceMasks(alpha, skin, openings)
-    return FaceMasks(_resize(alpha, size_hw), _resize(skin, size_hw), _resize(openings, size_hw))
+        return FaceMasks(alpha, skin, mouth, eyes)
+    holes = _resize(np.dstack([mouth, eyes]), size_hw)
+    return FaceMasks(_resize(alpha, size_hw), _resize(skin, size_hw), holes[..., 0], holes[..., 1])
 
 
 def _shrink(mask: Mask, size_hw: tuple[int, int]) -> Mask:
@@ -383,7 +388,7 @@ def _resize(mask: Mask, size_hw: tuple[int, int]) -> Mask:
 
 def _face_masks_at(
     points: FloatArray, size_hw: tuple[int, int], settings: MaskSettings
-) -> tuple[Mask, Mask, Mask]:
+) -> tuple[Mask, Mask, Mask, Mask]:
     face_px = face_size_px(points)
     erode_px, feather_px = settings.erode * face_px, settings.feather * face_px
     hole_px = settings.hole_feather * face_px
@@ -402,9 +407,10 @@ def _face_masks_at(
     skin *= np.clip(
         np.float32(1.0) - np.float32(2.0) * _gaussian(features_mask(points, size_hw), 0.01 * face_px), 0, 1
     )
+    eyes = np.zeros(size_hw, dtype=np.float32)
     for eye in (RIGHT_EYE, LEFT_EYE):
-        _add_polygon(mouth, points[list(eye.lids)].astype(np.float64))
-    return alpha, skin, soften(mouth, hole_px)
+        _add_polygon(eyes, points[list(eye.lids)].astype(np.float64))
+    return alpha, skin, soften(mouth, hole_px), soften(eyes, hole_px)
 
 
 def features_mask(landmarks: npt.ArrayLike, size_hw: tuple[int, int]) -> Mask:

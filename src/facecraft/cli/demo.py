@@ -13,6 +13,7 @@ import numpy as np
 from rich.console import Console
 
 from facecraft.blend.compositor import CompositeSettings
+from facecraft.cli.runtime import tune_allocator
 from facecraft.cli.swap_command import make_command, run_swap_command
 from facecraft.errors import FacecraftError
 from facecraft.media.image import read_image, write_image
@@ -67,6 +68,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("demo-output"))
     parser.add_argument("--media", type=Path, default=DEFAULT_MEDIA_DIR, help="real footage, if present")
     args = parser.parse_args()
+    tune_allocator()
     console = Console()
     out_dir: Path = args.out
     out_dir.mkdir(parents=True, exist_ok=True)

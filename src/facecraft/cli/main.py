@@ -16,6 +16,7 @@ from rich.table import Table
 
 from facecraft import __version__
 from facecraft.blend.compositor import BlendMode, ColorMode
+from facecraft.cli.runtime import tune_allocator
 from facecraft.errors import FacecraftError
 from facecraft.faces.selection import SELECTION_HELP
 from facecraft.media.writer import Preset, VideoCodec
@@ -58,6 +59,7 @@ def main(
     ] = False,
 ) -> None:
     """facecraft: every output is marked as synthetic; sexual content is refused."""
+    tune_allocator()
 
 
 @app.command()
