@@ -48,6 +48,8 @@ DETAIL_LIMIT = 8.0
 while strong edges of the target's own features (a nose line where the render's nose is elsewhere) fade
 instead of ghosting."""
 _MIN_WEIGHT = 1e-3
+_SHADING_MAX_SIGMA_PX = 6.0
+"""Shading blurs wider than this (pixels at the working scale) run at half the resolution."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,7 +349,12 @@ class ColorMatcher:
         size_wh = (lightness.shape[1], lightness.shape[0])
         if s.mode == "shading":
             sigma = s.shading_sigma * inputs.face_px * small.scale
-            gain, shift = shading_maps(small_source, small.target_lab(), small.skin, sigma)
+            source_low, target_low, skin_low = small_source, small.target_lab(), small.skin
+            while sigma > _SHADING_MAX_SIGMA_PX and min(skin_low.shape) >= 16:
+                # the light is smooth: a wide blur loses nothing at half the resolution, and costs a quarter
+                source_low, target_low = _half(source_low), _half(target_low)
+                skin_low, sigma = _half(skin_low), 0.5 * sigma
+            gain, shift = shading_maps(source_low, target_low, skin_low, sigma)
             maps = np.dstack([gain, shift])
             gain_full, shift_a, shift_b = cv2.split(cv2.resize(maps, size_wh, interpolation=cv2.INTER_LINEAR))
             lightness_f *= gain_full
@@ -388,6 +395,10 @@ class _Small:
             small = np.asarray(np.round(_shrink(self._target_bgr, self.size_wh)), dtype=np.uint8)
             self._target_lab = np.asarray(cv2.cvtColor(small, cv2.COLOR_BGR2LAB), dtype=np.float32)
         return self._target_lab
+
+
+def _half(image: FloatArray) -> FloatArray:
+    return np.asarray(cv2.pyrDown(image), dtype=np.float32)
 
 
 def _shrink(image: npt.NDArray[np.generic], size_wh: tuple[int, int]) -> FloatArray:

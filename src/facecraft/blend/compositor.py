@@ -48,10 +48,20 @@ class CompositeSettings:
         forehead of the source does not come along).
     erode, feather: the mask starts ``erode`` inside the face outline and is fully on ``feather`` further in.
     detail_weight: how much of the target's fine detail and grain is carried onto the face (0 = none).
+    shading_sigma: blur of the target's lighting that ``shading`` lays on the face; a larger blur keeps
+        less of the target's own face relief (its nose and cheekbones), which would read as its identity.
     color_update_every, color_smoothing: colour statistics are measured every this many frames per
         track and moved this fraction of the way towards each measurement.
-    keep_mouth, keep_eyes: the target's mouth interior, and its eyes while closed or looking away,
-        show through.
+    color_strength: how far the colour transfer moves the render (1 = all the way to the target's tone
+        and light; less keeps some of the source's own skin tone, which is part of its identity).
+    keep_mouth: the frame's own mouth interior shows through. Off by default: the mesh swapper already
+        draws the target's mouth interior moved along with the shape-transferred lips, which the frame's
+        pixels would miss by a few percent of the face.
+    keep_eyes: the frame's eyes show through while closed or looking away (closed lids drawn from the
+        source's open eyes smear; the target's own read cleanly).
+    eye_color: how much of the skin's colour transfer the eye openings get (0 = the render's colours).
+        The mesh swapper draws the source's eyes there by default; untouched, their whites glow against
+        the recoloured skin. The mouth interior always keeps the render's colours (the target's own).
     """
 
     blend: BlendMode = "multiband"
@@ -60,15 +70,19 @@ class CompositeSettings:
     erode: float = 0.02
     feather: float = 0.07
     detail_weight: float = 0.6
-    color_update_every: int = 3
-    color_smoothing: float = 0.35
-    keep_mouth: bool = True
+    shading_sigma: float = 0.25
+    color_update_every: int = 2
+    color_smoothing: float = 0.15
+    keep_mouth: bool = False
     keep_eyes: bool = True
     eye_color: float = 0.7
+    color_strength: float = 1.0
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.eye_color <= 1.0:
-            raise ValueError(f"eye_color must be in [0, 1], got {self.eye_color}")
+        for name in ("eye_color", "color_strength"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {value}")
         if self.blend not in get_args(BlendMode):
             raise ValueError(f"unknown blend mode '{self.blend}'; choose one of {', '.join(BLEND_MODES)}")
         self.mask_settings()
@@ -89,6 +103,7 @@ class CompositeSettings:
             update_every=self.color_update_every,
             smoothing=self.color_smoothing,
             detail_weight=self.detail_weight,
+            shading_sigma=self.shading_sigma,
         )
 
 
@@ -147,6 +162,9 @@ class Compositor:
             return output
         matched = self._color.match(ColorInputs(source_region, target_region, skin, face_px, target.track_id))
         if matched is not source_region:
+            if self.settings.color_strength < 1.0:
+                weight = float(self.settings.color_strength)
+                matched = np.asarray(cv2.addWeighted(matched, weight, source_region, 1.0 - weight, 0.0))
             matched = blend_feather(matched, source_region, self._keep_render_colours(masks))
         clock.lap("color")
         blended = self._blend(target_region, matched, alpha, face_px)

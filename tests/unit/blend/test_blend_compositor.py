@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from facecraft.blend import masks
 from facecraft.blend.compositor import (
     BLEND_MODES,
     COLOR_MODES,
@@ -170,7 +171,9 @@ def test_stage_timings_are_reported() -> None:
 def test_a_step_in_the_targets_light_moves_the_colour_gradually_and_reset_forgets() -> None:
     face = _face(track_id=3)
     result = _result(face)
-    settings = CompositeSettings(blend="feather", color="lab", detail_weight=0.0, color_update_every=1)
+    settings = CompositeSettings(
+        blend="feather", color="lab", detail_weight=0.0, color_update_every=1, color_smoothing=0.35
+    )
     compositor = Compositor(settings)
     rows, cols = _core()
     dim, bright = _frame(0, gain=0.6), _frame(0, gain=1.2)
@@ -194,6 +197,8 @@ def test_settings_validate_and_list_their_choices() -> None:
     assert COLOR_MODES == ("lab", "shading", "none")
     defaults = CompositeSettings()
     assert defaults.blend == "multiband" and defaults.color == "shading" and not defaults.include_forehead
+    # the mesh swapper draws the target's mouth itself, aligned with its render; it draws the source's eyes
+    assert not defaults.keep_mouth and defaults.keep_eyes and 0.0 < defaults.eye_color < 1.0
     with pytest.raises(ValueError, match="blend mode"):
         CompositeSettings(blend="laplace")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="colour mode"):
@@ -229,3 +234,50 @@ def test_a_face_cut_by_the_frame_edge_is_blended_up_to_the_edge(blend: BlendMode
         edge = out[115:135, 0].astype(float).mean(axis=0)
         assert np.abs(edge - RENDER_BGR).max() < 3.0, "the swapped face reaches the frame's edge"
     assert np.array_equal(out[:, x1:], frame[:, x1:])
+
+
+def test_eye_openings_get_part_of_the_colour_transfer_and_the_mouth_keeps_the_renders_colours() -> None:
+    """The mesh swapper draws the source's eyes (they need the skin's tone, or the whites glow) and the
+    target's own mouth interior (already in the target's colours)."""
+    frame = _frame()
+    landmarks = schematic_landmarks(CENTER, FACE, mouth_open=0.1)
+    face = face_from_landmarks(landmarks)
+    result = _result(face)
+    xy = landmarks[:, :2]
+    eye_x, eye_y = (round(v) for v in xy[list(masks.RIGHT_EYELIDS)].mean(axis=0))
+    mouth_x, mouth_y = (round(v) for v in xy[list(masks.LIPS_INNER)].mean(axis=0))
+
+    def colour_at(eye_color: float) -> tuple[float, float]:
+        settings = CompositeSettings(
+            blend="feather", color="lab", detail_weight=0.0, keep_mouth=False, keep_eyes=False
+        )
+        out = Compositor(dataclasses.replace(settings, eye_color=eye_color)).composite(frame, face, result)
+        eye = out[eye_y - 1 : eye_y + 2, eye_x - 1 : eye_x + 2].astype(float).mean(axis=(0, 1))
+        mouth = out[mouth_y - 1 : mouth_y + 2, mouth_x - 1 : mouth_x + 2].astype(float).mean(axis=(0, 1))
+        render = np.array(RENDER_BGR, float)
+        return float(np.abs(eye - render).max()), float(np.abs(mouth - render).max())
+
+    untouched, full, default = colour_at(0.0), colour_at(1.0), colour_at(CompositeSettings().eye_color)
+    assert untouched[0] < 3.0 and full[0] > 20.0, "eye_color 0 keeps the render's eyes, 1 recolours them"
+    assert untouched[0] < default[0] < full[0], "the default recolours the eyes part of the way"
+    assert max(untouched[1], full[1], default[1]) < 3.0, "the mouth interior keeps the render's colours"
+    with pytest.raises(ValueError, match="eye_color"):
+        CompositeSettings(eye_color=1.5)
+
+
+def test_colour_strength_moves_the_render_part_of_the_way_to_the_targets_tone() -> None:
+    frame, face = _frame(), _face()
+    result = _result(face)
+    rows, cols = _core()
+
+    def core_mean(strength: float) -> npt.NDArray[np.float64]:
+        settings = CompositeSettings(blend="feather", color="lab", detail_weight=0.0, color_strength=strength)
+        out = Compositor(settings).composite(frame, face, result)
+        return np.asarray(out[rows, cols].astype(float).mean(axis=(0, 1)), dtype=np.float64)
+
+    none, half, full = core_mean(0.0), core_mean(0.5), core_mean(1.0)
+    assert np.abs(none - RENDER_BGR).max() < 1.5, "strength 0 leaves the render's colours"
+    assert np.abs(full - none).max() > 20.0
+    assert np.abs(half - 0.5 * (none + full)).max() < 2.0, "strength 0.5 goes half way"
+    with pytest.raises(ValueError, match="color_strength"):
+        CompositeSettings(color_strength=-0.1)
