@@ -120,5 +120,5 @@ def build_swap_recorder(
             else identity.embed(source.image_bgr, source.face)
         )
     settings = RecorderSettings.for_swap(duration_s, pair_every=pair_every)
-    recorder = QualityRecorder(FaceMesh(), identity, embedding, settings)
+    recorder = QualityRecorder(FaceMesh(with_iris=False), identity, embedding, settings)  # cheap: under 10%
     return BackgroundRecorder(recorder) if background else recorder
