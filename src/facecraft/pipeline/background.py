@@ -1,25 +1,30 @@
-"""Encoding on a background thread, so analysis, swapping and encoding overlap on both cores."""
+"""Work handed to a background thread through a bounded queue, so both cores stay busy.
+
+``BackgroundWorker`` is the one mechanism; ``BackgroundWriter`` (encoding) and the quality package's
+``BackgroundRecorder`` use it. The queue is bounded, so a slow consumer slows the producer a little
+instead of holding memory. An error in the thread is raised again by the next ``submit`` or by ``close``.
+"""
 
 import queue
 import threading
+from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Generic, Self, TypeVar
 
 from facecraft.media.writer import FrameWriter
 from facecraft.types import Frame
 
+T = TypeVar("T")
 
-class BackgroundWriter:
-    """Wraps an open ``FrameWriter``: ``write`` queues (bounded, so memory stays flat), a thread encodes.
 
-    An error in the encoder thread is raised again by the next ``write`` or by ``close``.
-    """
+class BackgroundWorker(Generic[T]):
+    """Calls ``handle(item)`` on a thread of its own for every submitted item, in order."""
 
-    def __init__(self, writer: FrameWriter, max_queued: int = 6) -> None:
-        self._writer = writer
-        self._queue: queue.Queue[tuple[Frame, float] | None] = queue.Queue(maxsize=max_queued)  # None: stop
+    def __init__(self, handle: Callable[[T], None], name: str, max_queued: int = 6) -> None:
+        self._handle = handle
+        self._queue: queue.Queue[tuple[T] | None] = queue.Queue(maxsize=max(1, max_queued))  # None: stop
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="facecraft-encoder", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
@@ -29,20 +34,22 @@ class BackgroundWriter:
                 return
             if self._error is not None:
                 continue  # drain after a failure so the producer never blocks
-            frame_bgr, time_s = item
             try:
-                self._writer.write(frame_bgr, time_s)
+                self._handle(item[0])
             except BaseException as error:  # re-raised in the caller's thread
                 self._error = error
 
-    def write(self, frame_bgr: Frame, time_s: float) -> None:
+    def submit(self, item: T) -> None:
         self._raise_pending()
-        self._queue.put((frame_bgr, time_s))
+        if not self._thread.is_alive():
+            raise RuntimeError(f"{self._thread.name} is closed")
+        self._queue.put((item,))
 
     def close(self) -> None:
-        """Wait until every queued frame is encoded."""
-        self._queue.put(None)
-        self._thread.join()
+        """Wait until every submitted item is handled; raise the thread's error, if any."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
         self._raise_pending()
 
     def _raise_pending(self) -> None:
@@ -60,3 +67,13 @@ class BackgroundWriter:
             self._thread.join()
         if kind is None:
             self._raise_pending()
+
+
+class BackgroundWriter(BackgroundWorker[tuple[Frame, float]]):
+    """Wraps an open ``FrameWriter``: ``write`` queues the frame, a thread encodes it."""
+
+    def __init__(self, writer: FrameWriter, max_queued: int = 6) -> None:
+        super().__init__(lambda item: writer.write(*item), "facecraft-encoder", max_queued)
+
+    def write(self, frame_bgr: Frame, time_s: float) -> None:
+        self.submit((frame_bgr, time_s))

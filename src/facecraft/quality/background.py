@@ -7,8 +7,6 @@ The mesh, OpenCV and dlib release the GIL for most of their work, so on two core
 overlaps the swap's own Python-light stages.
 """
 
-import queue
-import threading
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Protocol, Self
@@ -16,6 +14,7 @@ from typing import Protocol, Self
 from facecraft.faces.face import Face
 from facecraft.faces.identity import DlibIdentity
 from facecraft.faces.mesh import FaceMesh
+from facecraft.pipeline.background import BackgroundWorker
 from facecraft.quality.recorder import QualityRecorder, RecorderSettings
 from facecraft.quality.report import QualityReport
 from facecraft.swap.base import SourceIdentity
@@ -29,10 +28,9 @@ class BackgroundRecorder:
 
     def __init__(self, recorder: QualityRecorder, max_queued: int = 8) -> None:
         self._recorder = recorder
-        self._queue: queue.Queue[_Item | None] = queue.Queue(maxsize=max(1, max_queued))  # None: stop
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="facecraft-quality", daemon=True)
-        self._thread.start()
+        self._worker: BackgroundWorker[_Item] = BackgroundWorker(
+            lambda item: recorder.observe(*item), "facecraft-quality", max_queued
+        )
 
     @property
     def recorder(self) -> QualityRecorder:
@@ -42,10 +40,7 @@ class BackgroundRecorder:
     def observe(
         self, index: int, time_s: float, target_bgr: Frame, output_bgr: Frame, target_faces: Sequence[Face]
     ) -> None:
-        self._raise_pending()
-        if not self._thread.is_alive():
-            raise RuntimeError("BackgroundRecorder is closed")
-        self._queue.put((index, time_s, target_bgr, output_bgr, tuple(target_faces)))
+        self._worker.submit((index, time_s, target_bgr, output_bgr, tuple(target_faces)))
 
     def report(self) -> QualityReport:
         """Wait for every queued frame, then the report."""
@@ -53,26 +48,7 @@ class BackgroundRecorder:
         return self._recorder.report()
 
     def close(self) -> None:
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
-        self._raise_pending()
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            if self._error is not None:
-                continue  # drain after a failure so the producer never blocks
-            try:
-                self._recorder.observe(*item)
-            except BaseException as error:  # re-raised in the caller's thread
-                self._error = error
-
-    def _raise_pending(self) -> None:
-        if self._error is not None:
-            raise self._error
+        self._worker.close()
 
     def __enter__(self) -> Self:
         return self
@@ -80,11 +56,7 @@ class BackgroundRecorder:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
-        if kind is None:
-            self._raise_pending()
+        self._worker.__exit__(kind, error, trace)
 
 
 class SwapRecorder(Protocol):

@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from facecraft.errors import FacecraftError
+from facecraft.faces.detector import iou_one_to_many
 from facecraft.faces.models import ModelFile
 from facecraft.types import FloatArray, Frame
 
@@ -186,20 +187,8 @@ def _nms(boxes_xyxy: FloatArray, scores: FloatArray, iou: float, ids: _IntArray)
     while order.size:
         best, order = order[0], order[1:]
         kept.append(int(ids[best]))
-        order = order[_iou_one_to_many(boxes_xyxy[best], boxes_xyxy[order]) <= iou]
+        order = order[iou_one_to_many(boxes_xyxy[best], boxes_xyxy[order]) <= iou]
     return kept
-
-
-def _iou_one_to_many(box_xyxy: FloatArray, boxes_xyxy: FloatArray) -> FloatArray:
-    ix0 = np.maximum(box_xyxy[0], boxes_xyxy[:, 0])
-    iy0 = np.maximum(box_xyxy[1], boxes_xyxy[:, 1])
-    ix1 = np.minimum(box_xyxy[2], boxes_xyxy[:, 2])
-    iy1 = np.minimum(box_xyxy[3], boxes_xyxy[:, 3])
-    inter = np.clip(ix1 - ix0, 0.0, None) * np.clip(iy1 - iy0, 0.0, None)
-    area = (box_xyxy[2] - box_xyxy[0]) * (box_xyxy[3] - box_xyxy[1])
-    areas = (boxes_xyxy[:, 2] - boxes_xyxy[:, 0]) * (boxes_xyxy[:, 3] - boxes_xyxy[:, 1])
-    union = area + areas - inter
-    return np.where(union > 0.0, inter / np.maximum(union, 1e-12), 0.0).astype(np.float32)
 
 
 def check_label_metadata(path: Path, metadata: dict[str, str]) -> None:
