@@ -54,9 +54,10 @@ class CompositeSettings:
         track and moved this fraction of the way towards each measurement.
     color_strength: how far the colour transfer moves the render (1 = all the way to the target's tone
         and light; less keeps some of the source's own skin tone, which is part of its identity).
-    keep_mouth: the frame's own mouth interior shows through. Off by default: the mesh swapper already
-        draws the target's mouth interior moved along with the shape-transferred lips, which the frame's
-        pixels would miss by a few percent of the face.
+    keep_mouth: the frame's own mouth interior shows through. On by default: the mesh swapper's own
+        rendering of the mouth interior (moved with the shape-transferred lips) showed as a dark box with
+        red-orange corners on a half-open mouth (d18 at 3.2 s), while the frame's teeth and tongue, blended
+        through the feathered inner-lip mask, look natural.
     keep_eyes: the frame's eyes show through while closed or looking away (closed lids drawn from the
         source's open eyes smear; the target's own read cleanly).
     eye_color: how much of the skin's colour transfer the eye openings get (0 = the render's colours).
@@ -73,7 +74,7 @@ class CompositeSettings:
     shading_sigma: float = 0.25
     color_update_every: int = 2
     color_smoothing: float = 0.15
-    keep_mouth: bool = False
+    keep_mouth: bool = True
     keep_eyes: bool = True
     eye_color: float = 0.7
     color_strength: float = 1.0

@@ -198,7 +198,7 @@ def test_settings_validate_and_list_their_choices() -> None:
     defaults = CompositeSettings()
     assert defaults.blend == "multiband" and defaults.color == "shading" and not defaults.include_forehead
     # the mesh swapper draws the target's mouth itself, aligned with its render; it draws the source's eyes
-    assert not defaults.keep_mouth and defaults.keep_eyes and 0.0 < defaults.eye_color < 1.0
+    assert defaults.keep_mouth and defaults.keep_eyes and 0.0 < defaults.eye_color < 1.0
     with pytest.raises(ValueError, match="blend mode"):
         CompositeSettings(blend="laplace")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="colour mode"):
