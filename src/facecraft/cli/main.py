@@ -20,6 +20,7 @@ from facecraft.cli.runtime import tune_allocator
 from facecraft.errors import FacecraftError
 from facecraft.faces.selection import SELECTION_HELP
 from facecraft.media.writer import Preset, VideoCodec
+from facecraft.pipeline.swap_builder import swapper_names
 
 app = typer.Typer(
     name="facecraft",
@@ -119,7 +120,7 @@ def swap(
         ),
     ],
     faces: Annotated[str, typer.Option(help=f"Which faces to swap: {SELECTION_HELP}.")] = "all",
-    swapper: Annotated[str, typer.Option(help="Swap backend (see --help of the backend list).")] = "mesh",
+    swapper: Annotated[str, typer.Option(help=f"Swap backend: {' | '.join(swapper_names())}.")] = "mesh",
     blend: Annotated[BlendMode, typer.Option(help="How the face is blended in.")] = "multiband",
     color: Annotated[
         ColorMode, typer.Option(help="Colour transfer onto the target's skin and light.")
