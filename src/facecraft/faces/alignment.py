@@ -92,8 +92,30 @@ def get_template(name: TemplateName | str) -> AlignTemplate:
     raise ValueError(f"unknown alignment template '{name}'; choose one of {', '.join(TEMPLATE_NAMES)}")
 
 
+def umeyama(
+    src: npt.NDArray[np.float64], dst: npt.NDArray[np.float64]
+) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Least-squares similarity (scale, rotation, translation; no reflection) with ``dst ~ s R src + t``.
+
+    Umeyama's method for N x D point sets in any dimension D. Raises ValueError when the source points
+    coincide.
+    """
+    src_mean, dst_mean = src.mean(axis=0), dst.mean(axis=0)
+    src_c, dst_c = src - src_mean, dst - dst_mean
+    src_var = float((src_c**2).sum()) / src.shape[0]
+    if src_var < 1e-12:
+        raise ValueError("source points all coincide; cannot estimate a similarity transform")
+    u, singular, vt = np.linalg.svd(dst_c.T @ src_c / src.shape[0])
+    sign = np.ones(src.shape[1])
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        sign[-1] = -1.0  # forbid reflection
+    rotation = u @ np.diag(sign) @ vt
+    scale = float((singular * sign).sum()) / src_var
+    return scale, rotation, dst_mean - scale * rotation @ src_mean
+
+
 def estimate_similarity(src_points: npt.ArrayLike, dst_points: npt.ArrayLike) -> Affine:
-    """Least-squares similarity (rotation, uniform scale, translation; no reflection) mapping src to dst.
+    """Least-squares 2D similarity (rotation, uniform scale, translation; no reflection) mapping src to dst.
 
     Umeyama's method on N >= 2 point pairs (x, y). Raises ValueError when the source points coincide.
     """
@@ -101,19 +123,7 @@ def estimate_similarity(src_points: npt.ArrayLike, dst_points: npt.ArrayLike) ->
     dst = np.asarray(dst_points, dtype=np.float64)[:, :2]
     if src.shape != dst.shape or src.shape[0] < 2:
         raise ValueError(f"need matching point lists of 2 or more points, got {src.shape} and {dst.shape}")
-    src_mean, dst_mean = src.mean(axis=0), dst.mean(axis=0)
-    src_c, dst_c = src - src_mean, dst - dst_mean
-    src_var = float((src_c**2).sum()) / src.shape[0]
-    if src_var < 1e-12:
-        raise ValueError("source points all coincide; cannot estimate a similarity transform")
-    covariance = dst_c.T @ src_c / src.shape[0]
-    u, singular, vt = np.linalg.svd(covariance)
-    sign = np.ones(2)
-    if np.linalg.det(u) * np.linalg.det(vt) < 0:
-        sign[1] = -1.0  # forbid reflection
-    rotation = u @ np.diag(sign) @ vt
-    scale = float((singular * sign).sum()) / src_var
-    translation = dst_mean - scale * rotation @ src_mean
+    scale, rotation, translation = umeyama(src, dst)
     return np.hstack([scale * rotation, translation[:, np.newaxis]]).astype(np.float32)
 
 

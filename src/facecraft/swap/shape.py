@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from facecraft.faces.alignment import umeyama
 from facecraft.faces.face import LANDMARK_POINTS, LEFT_IRIS_CENTER, MESH_POINTS, RIGHT_IRIS_CENTER
 from facecraft.swap.triangles import (
     FACE_OVAL,
@@ -94,18 +95,8 @@ def estimate_similarity_3d(src: npt.ArrayLike, dst: npt.ArrayLike) -> Similarity
     b = np.asarray(dst, dtype=np.float64)[:, :3]
     if a.shape != b.shape or a.shape[0] < 3:
         raise ValueError(f"need matching lists of 3 or more 3D points, got {a.shape} and {b.shape}")
-    mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
-    ca, cb = a - mean_a, b - mean_b
-    variance = float((ca**2).sum()) / a.shape[0]
-    if variance < 1e-12:
-        raise ValueError("source points all coincide; cannot align them")
-    u, singular, vt = np.linalg.svd(cb.T @ ca / a.shape[0])
-    sign = np.ones(3)
-    if np.linalg.det(u) * np.linalg.det(vt) < 0:
-        sign[2] = -1.0
-    rotation = u @ np.diag(sign) @ vt
-    scale = float((singular * sign).sum()) / variance
-    return Similarity3(scale, rotation, mean_b - scale * rotation @ mean_a)
+    scale, rotation, shift = umeyama(a, b)
+    return Similarity3(scale, rotation, shift)
 
 
 def facing_camera(

@@ -4,11 +4,9 @@ Faces come from our own mesh; the first roi comes from dlib's HOG detector (vide
 the hand-drawn boxes that ship with the group photos, so these tests do not depend on our detector.
 """
 
-import functools
 import itertools
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -25,8 +23,8 @@ from facecraft.faces.identity import (
 from facecraft.faces.mesh import FaceMesh
 from facecraft.faces.roi import roi_from_box, roi_from_landmarks
 from facecraft.types import FloatArray, Frame
+from hog_faces import hog_box
 
-HOG_SIDE_PX = 400
 VIDEOS = ("d0.mp4", "d3.mp4", "d10.mp4", "d13.mp4", "d18.mp4", "d20.mp4", "s18.mp4", "s20.mp4", "s29.mp4")
 PHOTOS = ("d30.jpg", "d8.jpg")
 FRAMES_PER_VIDEO = 3
@@ -72,24 +70,6 @@ def _frame_count(path: Path) -> int:
         return int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
     finally:
         capture.release()
-
-
-@functools.cache
-def _hog_detector() -> Any:
-    import dlib
-
-    return dlib.get_frontal_face_detector()
-
-
-def _hog_box(frame_bgr: Frame) -> np.ndarray:
-    """The most confident HOG face box: a test-only stand-in for the detector."""
-    scale = HOG_SIDE_PX / max(frame_bgr.shape[:2])  # the faces here stay over 80 px: HOG's minimum
-    small = cv2.resize(frame_bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
-    rects, scores, _ = _hog_detector().run(rgb, 0, -0.5)  # d8.jpg's grimace scores under 0
-    assert len(rects) > 0, "HOG found no face"
-    r = rects[int(np.argmax(scores))]
-    return np.asarray(np.array([r.left(), r.top(), r.right(), r.bottom()]) / scale, dtype=np.float32)
 
 
 def _face_in(mesh: FaceMesh, frame_bgr: Frame, box_xyxy: np.ndarray) -> Face:
@@ -141,10 +121,10 @@ def people(media_dir: Path, mesh: FaceMesh, identity: DlibIdentity) -> Embedding
         out[name] = []
         for index in np.linspace(0, last, FRAMES_PER_VIDEO).astype(int):
             frame = _read_frame(path, int(index))
-            out[name].append(identity.embed(frame, _face_in(mesh, frame, _hog_box(frame))))
+            out[name].append(identity.embed(frame, _face_in(mesh, frame, hog_box(frame))))
     for name in PHOTOS:
         photo = _imread(media_dir / "images" / name)
-        out[name] = [identity.embed(photo, _face_in(mesh, photo, _hog_box(photo)))]
+        out[name] = [identity.embed(photo, _face_in(mesh, photo, hog_box(photo)))]
     return out
 
 
@@ -212,7 +192,7 @@ def test_people_in_a_group_photo_are_different(
 @pytest.mark.media
 def test_embedding_is_deterministic_128d(media_dir: Path, mesh: FaceMesh, identity: DlibIdentity) -> None:
     photo = _imread(media_dir / "images" / "d30.jpg")
-    face = _face_in(mesh, photo, _hog_box(photo))
+    face = _face_in(mesh, photo, hog_box(photo))
     first, second = identity.embed(photo, face), identity(photo, face)
     assert first.shape == (EMBEDDING_SIZE,) and first.dtype == np.float32
     assert np.all(np.isfinite(first)) and np.linalg.norm(first) > 0.1
@@ -224,7 +204,7 @@ def test_embedding_ignores_what_lies_far_from_the_face(
     media_dir: Path, mesh: FaceMesh, identity: DlibIdentity
 ) -> None:
     photo = _imread(media_dir / "images" / "d30.jpg")
-    face = _face_in(mesh, photo, _hog_box(photo))
+    face = _face_in(mesh, photo, hog_box(photo))
     painted = photo.copy()
     painted[-60:] = (0, 0, 255)  # far below the face: outside dlib's chip
     np.testing.assert_array_equal(identity.embed(painted, face), identity.embed(photo, face))

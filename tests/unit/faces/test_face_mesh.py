@@ -4,10 +4,8 @@ eyelids that follow blinks (refined from the iris model).
 The first roi comes from dlib's HOG detector (tests only), so these tests do not depend on ours.
 """
 
-import functools
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -28,13 +26,13 @@ from facecraft.faces.mesh import (
 )
 from facecraft.faces.roi import FaceRoi, crop_matrix, roi_from_box, roi_from_landmarks, roi_from_points
 from facecraft.types import Frame
+from hog_faces import hog_box
 
 pytestmark = pytest.mark.media
 
 Fitted = tuple[Frame, np.ndarray, MeshFit]
 Fits = dict[str, Fitted]
 
-HOG_SIDE_PX = 400
 VIDEOS = ("d18.mp4", "d0.mp4", "s18.mp4", "d13.mp4", "d3.mp4")
 _MOUTH_UPPER_LIP, _MOUTH_LOWER_LIP = 13, 14
 _CHIN, _FOREHEAD = 152, 10
@@ -49,24 +47,6 @@ def read_frame(path: Path, index: int = 0) -> Frame:
         capture.release()
     assert ok, f"cannot read frame {index} of {path}"
     return np.ascontiguousarray(frame)
-
-
-@functools.cache
-def _hog_detector() -> Any:
-    import dlib
-
-    return dlib.get_frontal_face_detector()
-
-
-def hog_box(frame_bgr: Frame) -> np.ndarray:
-    """The most confident HOG face box (x0, y0, x1, y1): a test-only stand-in for the detector."""
-    scale = HOG_SIDE_PX / max(frame_bgr.shape[:2])  # the faces here stay over 80 px: HOG's minimum
-    small = cv2.resize(frame_bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
-    rects, scores, _ = _hog_detector().run(rgb, 0, -0.5)  # d8.jpg's grimace scores under 0
-    assert len(rects) > 0, "HOG found no face"
-    r = rects[int(np.argmax(scores))]
-    return np.asarray(np.array([r.left(), r.top(), r.right(), r.bottom()]) / scale, dtype=np.float32)
 
 
 def fit_converged(mesh: FaceMesh, frame_bgr: Frame, roi: FaceRoi, refits: int = 2) -> MeshFit:
