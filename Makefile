@@ -14,7 +14,7 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml requirements-nodeps.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -e '.[dev]'
+	$(PIP) install -e '.[dev,train,serve]'
 	$(PIP) install --no-deps -r requirements-nodeps.txt
 	touch $(STAMP)
 
