@@ -16,8 +16,8 @@ from rich.table import Table
 
 from facecraft import __version__
 from facecraft.blend.compositor import BlendMode, ColorMode
+from facecraft.cli.handle import run_or_exit
 from facecraft.cli.runtime import tune_allocator
-from facecraft.errors import FacecraftError
 from facecraft.faces.selection import SELECTION_HELP
 from facecraft.media.writer import Preset, VideoCodec
 from facecraft.pipeline.swap_builder import swapper_names
@@ -37,14 +37,7 @@ T = TypeVar("T")
 
 def _run(action: Callable[[], T]) -> T:
     """Run a library call; a typed error becomes a one-line message and its exit code."""
-    try:
-        return action()
-    except FacecraftError as error:
-        _err.print(f"[bold red]error:[/] {error}", highlight=False)
-        raise typer.Exit(error.exit_code) from error
-    except KeyboardInterrupt:
-        _err.print("[yellow]cancelled[/]")
-        raise typer.Exit(130) from None
+    return run_or_exit(action, _err)
 
 
 def _version(value: bool) -> None:
