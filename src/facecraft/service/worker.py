@@ -52,6 +52,11 @@ def path_names(job: JobRecord, jobs_dir: Path) -> dict[str, str]:
     }
     if job.files.reference and job.names.reference:
         pairs[str(folder / job.files.reference)] = job.names.reference
+    # The library's messages also name files by their bare name ("source photo 'source.jpg'"); full
+    # paths are longer, so they are replaced first.
+    for private, public in list(pairs.items()):
+        if public != "the job folder":
+            pairs[Path(private).name] = public
     return pairs
 
 

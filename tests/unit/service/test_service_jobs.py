@@ -264,3 +264,28 @@ def test_faces_reference_takes_the_reference_upload(client: TestClient, fake_run
     policy = selection_policy(JobOptions(faces="reference"), spec_reference)
     assert policy.kind == "reference" and policy.reference_path == spec_reference
     assert selection_policy(JobOptions(faces="index:2"), None).index == 2
+
+
+def test_messages_name_the_users_files_not_the_servers() -> None:
+    from facecraft.service.worker import path_names
+
+    class _Files:
+        source = "source.jpg"
+        target = "target.mp4"
+        reference = None
+
+    class _Names:
+        source = "me.jpg"
+        target = "holiday.mp4"
+        reference = None
+
+    class _Job:
+        id = "abc"
+        files = _Files()
+        names = _Names()
+
+    from facecraft.service.uploads import public_message
+
+    names = path_names(_Job(), Path("/srv/jobs"))  # type: ignore[arg-type]
+    message = "no face found in source photo 'source.jpg' (/srv/jobs/abc/target.mp4)"
+    assert public_message(message, names) == "no face found in source photo 'me.jpg' (holiday.mp4)"
