@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Upload
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 
 from facecraft import __version__
-from facecraft.blend.compositor import BlendMode, ColorMode
+from facecraft.blend.compositor import BlendMode, ColorMode, CompositeSettings
 from facecraft.media.writer import VideoCodec
 from facecraft.pipeline.swap_builder import swapper_names
 from facecraft.provenance.verify import verify
@@ -48,6 +48,9 @@ JobId = Annotated[str, Path(pattern=ID_PATTERN, description="A job id (32 hex di
 UploadId = Annotated[str, Path(pattern=ID_PATTERN, description="An upload id (32 hex digits).")]
 FormId = Annotated[str | None, Form(pattern=ID_PATTERN)]
 
+DEFAULT_BLEND: BlendMode = CompositeSettings().blend
+DEFAULT_COLOR: ColorMode = CompositeSettings().color
+
 router = APIRouter(prefix="/api", responses=schemas.ERRORS)
 
 
@@ -65,6 +68,7 @@ def options(state: State) -> JsonDict:
         "faces": list(FACE_CHOICES),
         "codecs": list(get_args(VideoCodec)),
         "max_upload_bytes": state.settings.max_upload_bytes,
+        "defaults": {"swapper": "mesh", "blend": DEFAULT_BLEND, "color": DEFAULT_COLOR, "codec": "h264"},
     }
 
 
@@ -117,8 +121,8 @@ def create_job(
     reference_upload_id: FormId = None,
     faces: Annotated[str, Form(pattern=FACES_PATTERN, description=FACES_HELP)] = "all",
     swapper: Annotated[str, Form(description="One of GET /api/options 'swappers'.")] = "mesh",
-    blend: Annotated[BlendMode, Form()] = "multiband",
-    color: Annotated[ColorMode, Form()] = "shading",
+    blend: Annotated[BlendMode, Form()] = DEFAULT_BLEND,
+    color: Annotated[ColorMode, Form()] = DEFAULT_COLOR,
     codec: Annotated[VideoCodec, Form()] = "h264",
     crf: Annotated[int, Form(ge=0, le=51)] = 18,
     label: Annotated[str, Form(max_length=100, description="Visible caption; empty: none.")] = "",

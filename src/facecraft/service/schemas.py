@@ -26,6 +26,7 @@ class Options(BaseModel):
     faces: list[str]
     codecs: list[str]
     max_upload_bytes: int
+    defaults: dict[str, str]
 
 
 class Upload(BaseModel):

@@ -789,10 +789,11 @@
     try {
       const options = await api("/api/options");
       state.maxUploadBytes = options.max_upload_bytes || 0;
-      fillSelect($("opt-blend"), options.blend || [], null);
-      fillSelect($("opt-color"), options.color || [], null);
-      fillSelect($("opt-swapper"), options.swappers || [], null);
-      fillSelect($("opt-codec"), options.codecs || [], null);
+      const defaults = options.defaults || {};
+      fillSelect($("opt-blend"), options.blend || [], defaults.blend);
+      fillSelect($("opt-color"), options.color || [], defaults.color);
+      fillSelect($("opt-swapper"), options.swappers || [], defaults.swapper);
+      fillSelect($("opt-codec"), options.codecs || [], defaults.codec);
     } catch (error) {
       showError("Could not load the options from the server: " + error.message);
     }
