@@ -104,7 +104,7 @@ def save_index(directory: Path, index: FacesetIndex) -> Path:
     """Write ``faceset.json`` atomically (temporary file then rename)."""
     path = directory / INDEX_FILE
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(index.to_json(), indent=1) + "\n")
+    tmp.write_text(json.dumps(index.to_json(), separators=(",", ":")) + "\n")
     tmp.replace(path)
     return path
 
