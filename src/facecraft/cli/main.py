@@ -104,8 +104,15 @@ def faces(
 
 @app.command()
 def swap(
-    source: Annotated[Path, typer.Argument(help="Photo of the person to swap in.")],
-    target: Annotated[Path, typer.Argument(help="Video or image whose faces are replaced.")],
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="[SOURCE] TARGET",
+            help="Photo of the person to swap in, then the video or image whose faces are replaced. "
+            "With --model, SOURCE may be left out: the trained model knows its identity.",
+            show_default=False,
+        ),
+    ],
     output: Annotated[
         Path,
         typer.Option(
@@ -113,7 +120,21 @@ def swap(
         ),
     ],
     faces: Annotated[str, typer.Option(help=f"Which faces to swap: {SELECTION_HELP}.")] = "all",
-    swapper: Annotated[str, typer.Option(help=f"Swap backend: {' | '.join(swapper_names())}.")] = "mesh",
+    swapper: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Swap backend: {' | '.join(swapper_names())}. Default: mesh, or trained with --model.",
+            show_default=False,
+        ),
+    ] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model",
+            metavar="MODEL_DIR",
+            help="A trained model's folder (from `facecraft train`) to swap with; implies --swapper trained.",
+        ),
+    ] = None,
     blend: Annotated[BlendMode, typer.Option(help="How the face is blended in.")] = "multiband",
     color: Annotated[
         ColorMode, typer.Option(help="Colour transfer onto the target's skin and light.")
@@ -141,13 +162,17 @@ def swap(
     ] = None,
     c2pa_key: Annotated[Path | None, typer.Option(help="The private key (PEM) for --c2pa-cert.")] = None,
 ) -> None:
-    """Swap the face in SOURCE into TARGET. The output is marked as synthetic."""
+    """Swap the face in SOURCE into TARGET, or a trained model's face (--model MODEL_DIR TARGET).
+
+    The output is marked as synthetic.
+    """
     from facecraft.blend.compositor import CompositeSettings
-    from facecraft.cli.swap_command import make_command, run_swap_command
+    from facecraft.cli.swap_command import make_command, run_swap_command, split_inputs
     from facecraft.pipeline.marking import MarkingOptions
     from facecraft.pipeline.swap import EncodeOptions
 
     def go() -> None:
+        source, target = split_inputs(inputs, model)
         command = make_command(
             source,
             target,
@@ -160,6 +185,7 @@ def swap(
             end_s=end,
             report_path=report,
             marking=MarkingOptions(label=label, cert=c2pa_cert, key=c2pa_key),
+            model_dir=model,
         )
         result = run_swap_command(command, _err)
         for note in result.notes:
@@ -213,6 +239,18 @@ def verify(
 
     code = _run(lambda: run_verify_command(path, as_json=as_json, console=_out))
     raise typer.Exit(code)
+
+
+def _register_commands() -> None:
+    """Commands that live in their own modules add themselves here (explicit, no scanning)."""
+    from facecraft.cli.extract_cli import register as register_extract
+    from facecraft.cli.serve_cli import register as register_serve
+
+    register_extract(app)
+    register_serve(app)
+
+
+_register_commands()
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m facecraft`

@@ -1,11 +1,11 @@
 """Builds the swap runner's components from a ``SwapConfig``: the swap half of the builder."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from facecraft.blend.compositor import CompositeSettings, Compositor
-from facecraft.errors import NoFaceError
+from facecraft.errors import FacecraftError, NoFaceError
 from facecraft.faces.analyzer import FaceAnalyzer
 from facecraft.faces.selection import FaceSelector, SelectionPolicy
 from facecraft.pipeline.analyze import embed_reference
@@ -15,10 +15,12 @@ from facecraft.pipeline.swap import FrameObserver, SwapComponents, SwapRequest
 from facecraft.provenance.record import InputRole, JsonScalar
 from facecraft.safety.gate import build_content_gate
 from facecraft.swap import mesh as _mesh_backend
-from facecraft.swap.base import SWAPPERS, SwapperConfig
+from facecraft.swap.base import SWAPPERS, SourceIdentity, SwapperConfig
 from facecraft.swap.source import load_source
+from facecraft.swap.trained import onnx_swapper as _trained_backend
+from facecraft.swap.trained.card import SOURCE_FACE_FILE, load_card
 
-REGISTERED_BACKENDS = (_mesh_backend,)
+REGISTERED_BACKENDS = (_mesh_backend, _trained_backend)
 """Backend modules imported for their registration (explicit, no file scanning)."""
 
 SelectorFactory = Callable[[], FaceSelector]
@@ -26,18 +28,76 @@ SelectorFactory = Callable[[], FaceSelector]
 
 @dataclass(frozen=True, slots=True)
 class SwapConfig:
-    """What a user chooses for a swap (the CLI, the web form and the API all fill this)."""
+    """What a user chooses for a swap (the CLI, the web form and the API all fill this).
 
-    source: Path
+    source: the photo of the person to swap in; None with the trained swapper, whose model knows its
+        identity (its model directory's ``source_face.png`` then stands in for the gate and reports).
+    model_dir: the trained swapper's model directory (``facecraft train`` makes it).
+    swapper_threads: the swapper's own threads (the trained swapper's onnxruntime threads; 0: one per
+        core). None: one per core for the trained swapper (its model is the heaviest stage and its idle
+        workers sleep; on 2 cores, 2 threads were as fast as 1 or faster in bench/trained_inference.py),
+        else as many as the analysis uses.
+    """
+
+    source: Path | None
     faces: SelectionPolicy = field(default_factory=lambda: SelectionPolicy("all"))
     swapper: str = "mesh"
     model_dir: Path | None = None
+    swapper_threads: int | None = None
     composite: CompositeSettings = field(default_factory=CompositeSettings)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
 
 
+class SourceRequiredError(FacecraftError):
+    """A swap that names no source photo with a swapper that needs one."""
+
+
+MODEL_SWAPPERS = ("trained",)
+"""Swappers that need a model directory (``--model``) rather than only a source photo."""
+
+
+def photo_swapper_names() -> tuple[str, ...]:
+    """Swappers that work from a source photo alone (what the web form offers)."""
+    return tuple(name for name in swapper_names() if name not in MODEL_SWAPPERS)
+
+
 def swapper_names() -> tuple[str, ...]:
     return SWAPPERS.names()
+
+
+def source_path(config: SwapConfig) -> Path:
+    """The source image a swap uses: the photo named, else the trained model's own source face."""
+    if config.source is not None:
+        return config.source
+    if config.swapper != "trained":
+        raise SourceRequiredError(
+            f"the {config.swapper} swapper needs a source photo: name one before the target "
+            "(or swap with a trained model: --model MODEL_DIR)"
+        )
+    return _trained_backend.resolve_model_dir(config.model_dir) / SOURCE_FACE_FILE
+
+
+def swapper_threads(config: SwapConfig) -> int:
+    """The swapper's thread count (see ``SwapConfig.swapper_threads``)."""
+    if config.swapper_threads is not None:
+        return config.swapper_threads
+    return 0 if config.swapper == "trained" else config.analysis.num_threads
+
+
+def load_swap_source(config: SwapConfig, analyzer: FaceAnalyzer) -> SourceIdentity:
+    """The source identity for the gate, the swapper and the quality report (with the trained swapper, the
+    photo named or else the model's own ``source_face.png``)."""
+    path = source_path(config)
+    if config.source is None and not path.is_file():
+        raise _trained_backend.TrainedModelError(
+            f"the model directory '{path.parent}' has no {SOURCE_FACE_FILE}; name a source photo "
+            "of the person the model was trained on before the target, or re-export the model"
+        )
+    source = load_source(path, analyzer)
+    if config.swapper == "trained":
+        # Its notes are about the mesh swapper's texture (what covers the skin), which a model never uses.
+        return replace(source, notes=())
+    return source
 
 
 def build_selector_factory(policy: SelectionPolicy, analyzer: FaceAnalyzer) -> SelectorFactory:
@@ -53,13 +113,14 @@ def build_selector_factory(policy: SelectionPolicy, analyzer: FaceAnalyzer) -> S
 def build_swap(config: SwapConfig, observers: tuple[FrameObserver, ...] = ()) -> SwapComponents:
     """Load the models and the source once; the components then serve any number of targets."""
     factory = SWAPPERS.get(config.swapper)  # unknown names fail before any model loads
+    source_path(config)  # and so does a swap that names no source where one is needed
     analyzer = build_analyzer(config.analysis)
-    swapper = factory(SwapperConfig(num_threads=config.analysis.num_threads, model_dir=config.model_dir))
+    swapper = factory(SwapperConfig(num_threads=swapper_threads(config), model_dir=config.model_dir))
     return SwapComponents(
         analyzer=analyzer,
         make_tracker=lambda: build_tracker(analyzer, config.analysis),
         make_selector=build_selector_factory(config.faces, analyzer),
-        source=load_source(config.source, analyzer),
+        source=load_swap_source(config, analyzer),
         swapper=swapper,
         compositor=Compositor(config.composite),
         gate=build_content_gate(),
@@ -88,7 +149,19 @@ def swap_settings(config: SwapConfig, request: SwapRequest) -> dict[str, JsonSca
     }
 
 
+def swapper_model(config: SwapConfig) -> str:
+    """How the provenance record names the swapper (a trained one with its model's card)."""
+    if config.swapper != "trained":
+        return f"facecraft {config.swapper} swapper"
+    model_dir = _trained_backend.resolve_model_dir(config.model_dir)
+    card = load_card(model_dir)
+    return (
+        f"facecraft trained swapper ({model_dir.name} card: {card.steps} steps, "
+        f"{card.size} px {card.face_type})"
+    )
+
+
 def build_swap_marking(config: SwapConfig, request: SwapRequest, options: MarkingOptions) -> Marking:
-    models = (*MODELS_USED, f"facecraft {config.swapper} swapper")
-    inputs: dict[InputRole, Path] = {"source": config.source, "target": request.target}
+    models = (*MODELS_USED, swapper_model(config))
+    inputs: dict[InputRole, Path] = {"source": source_path(config), "target": request.target}
     return build_marking(inputs, models, options, swap_settings(config, request))

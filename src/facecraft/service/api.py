@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response, StreamingRes
 from facecraft import __version__
 from facecraft.blend.compositor import BlendMode, ColorMode, CompositeSettings
 from facecraft.media.writer import VideoCodec
-from facecraft.pipeline.swap_builder import swapper_names
+from facecraft.pipeline.swap_builder import photo_swapper_names
 from facecraft.provenance.verify import verify
 from facecraft.service import schemas
 from facecraft.service.errors import (
@@ -62,7 +62,7 @@ def health() -> JsonDict:
 @router.get("/options", response_model=schemas.Options)
 def options(state: State) -> JsonDict:
     return {
-        "swappers": list(swapper_names()),
+        "swappers": list(photo_swapper_names()),
         "blend": list(get_args(BlendMode)),
         "color": list(get_args(ColorMode)),
         "faces": list(FACE_CHOICES),
@@ -268,9 +268,12 @@ def _job_json(state: ServiceState, job: JobRecord) -> JsonDict:
 
 
 def _check_options(options: JobOptions, reference_upload_id: str | None) -> JobOptions:
-    names = swapper_names()
+    names = photo_swapper_names()
     if options.swapper not in names:
-        raise InvalidOptionError(f"unknown swapper '{options.swapper}'; choose one of: {', '.join(names)}")
+        raise InvalidOptionError(
+            f"swapper '{options.swapper}' is not available here; choose one of: {', '.join(names)} "
+            "(trained models swap from the command line: facecraft swap --model MODEL_DIR)"
+        )
     if options.start_s is not None and options.end_s is not None and options.end_s <= options.start_s:
         raise InvalidOptionError(
             f"end_s ({options.end_s}) must be after start_s ({options.start_s}); give a later end"

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from facecraft.blend.compositor import BlendMode, ColorMode
 from facecraft.errors import NoFaceError
 from facecraft.media.writer import VideoCodec
-from facecraft.pipeline.swap_builder import swapper_names
+from facecraft.pipeline.swap_builder import photo_swapper_names
 from facecraft.service.app import create_app
 from facecraft.service.jobs import JobOptions
 from facecraft.service.runner import selection_policy
@@ -25,7 +25,8 @@ def test_options_come_from_the_library_choices(client: TestClient) -> None:
     body = client.get("/api/options").json()
     assert body["blend"] == list(get_args(BlendMode)) and "multiband" in body["blend"]
     assert body["color"] == list(get_args(ColorMode)) and "shading" in body["color"]
-    assert body["swappers"] == list(swapper_names()) and "mesh" in body["swappers"]
+    assert body["swappers"] == list(photo_swapper_names()) and "mesh" in body["swappers"]
+    assert "trained" not in body["swappers"]  # needs a model directory, which the form cannot name
     assert body["codecs"] == list(get_args(VideoCodec))
     assert body["faces"] == ["all", "largest", "index:N", "reference"]
     assert body["max_upload_bytes"] == 1024**3

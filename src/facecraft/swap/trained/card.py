@@ -1,7 +1,7 @@
 """The model card: what a trained model is, what it saw and how it did. JSON beside the ONNX file.
 
 A model directory holds ``card.json``, ``model.onnx`` (the target-to-source swap: input ``face``
-N x 3 x S x S float32 RGB in [0, 1]; outputs ``face`` N x 3 x S x S RGB in [0, 1] and ``mask``
+N x 3 x S x S float32 RGB in [0, 1]; outputs ``swapped_face`` N x 3 x S x S RGB in [0, 1] and ``mask``
 N x 1 x S x S in [0, 1]) and ``source_face.png`` (an aligned crop of the source person, for the content
 gate, the quality report and swaps that name no source photo). Training also keeps ``checkpoints/``,
 ``previews/`` and ``history.csv`` there.
