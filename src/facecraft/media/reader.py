@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -226,6 +226,19 @@ def _to_video_frame(
         pts=pts,
         time_base=time_base,
     )
+
+
+def with_next_time(frames: Iterable[VideoFrame]) -> Iterator[tuple[VideoFrame, float | None]]:
+    """Each frame with the time of the frame after it (``None`` for the last), reading one frame ahead.
+
+    An error raised while reading the next frame (a truncated file) comes before the frame is yielded.
+    """
+    iterator = iter(frames)
+    current = next(iterator, None)
+    while current is not None:
+        following = next(iterator, None)
+        yield current, None if following is None else following.time_s
+        current = following
 
 
 def rotate_upright(image_bgr: Frame, rotation_deg: int) -> Frame:

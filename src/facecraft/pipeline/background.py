@@ -2,7 +2,9 @@
 
 ``BackgroundWorker`` is the one mechanism; ``BackgroundWriter`` (encoding) and the quality package's
 ``BackgroundRecorder`` use it. The queue is bounded, so a slow consumer slows the producer a little
-instead of holding memory. An error in the thread is raised again by the next ``submit`` or by ``close``.
+instead of holding memory. An error in the thread is raised again by the next ``submit``, ``raise_error``
+or ``close``. Leaving the ``with`` block on an exception drops the items still queued, so a failed or
+cancelled run stops at once instead of finishing work whose result is thrown away.
 """
 
 import queue
@@ -20,10 +22,11 @@ T = TypeVar("T")
 class BackgroundWorker(Generic[T]):
     """Calls ``handle(item)`` on a thread of its own for every submitted item, in order."""
 
-    def __init__(self, handle: Callable[[T], None], name: str, max_queued: int = 6) -> None:
+    def __init__(self, handle: Callable[[T], object], name: str, max_queued: int = 6) -> None:
         self._handle = handle
         self._queue: queue.Queue[tuple[T] | None] = queue.Queue(maxsize=max(1, max_queued))  # None: stop
         self._error: BaseException | None = None
+        self._dropping = False  # set when the caller gave up: queued items are skipped
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -32,7 +35,7 @@ class BackgroundWorker(Generic[T]):
             item = self._queue.get()
             if item is None:
                 return
-            if self._error is not None:
+            if self._error is not None or self._dropping:
                 continue  # drain after a failure so the producer never blocks
             try:
                 self._handle(item[0])
@@ -44,6 +47,10 @@ class BackgroundWorker(Generic[T]):
         if not self._thread.is_alive():
             raise RuntimeError(f"{self._thread.name} is closed")
         self._queue.put((item,))
+
+    def raise_error(self) -> None:
+        """Raise the thread's error now, if it had one (a cheap poll between submits)."""
+        self._raise_pending()
 
     def close(self) -> None:
         """Wait until every submitted item is handled; raise the thread's error, if any."""
@@ -62,6 +69,8 @@ class BackgroundWorker(Generic[T]):
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
+        if kind is not None:
+            self._dropping = True
         if self._thread.is_alive():
             self._queue.put(None)
             self._thread.join()

@@ -3,12 +3,18 @@
 Video is streamed (bounded memory); decoding and encoding run on their own threads while this thread
 analyses and swaps. The output is written to a temporary file and renamed into place only when
 complete; a cancel leaves nothing behind.
+
+The content gate checks the source photo first, before anything else. A target video is checked from
+the frames the runner decodes anyway (no second decode, no wait before the first frame): the gate's
+sampled frames go to a thread of its own while the swap runs, a refusal stops the swap within a frame
+and deletes the temporary file, and the output is renamed into place only after every sampled frame
+has passed. So sexual content is still refused before any output exists.
 """
 
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -19,9 +25,9 @@ from facecraft.faces.selection import FaceSelector
 from facecraft.faces.tracker import FaceTracker
 from facecraft.media.image import read_image, write_image
 from facecraft.media.probe import is_image_path, probe
-from facecraft.media.reader import FrameReader
+from facecraft.media.reader import FrameReader, VideoFrame, with_next_time
 from facecraft.media.writer import FrameWriter, Preset, VideoCodec
-from facecraft.pipeline.background import BackgroundWriter
+from facecraft.pipeline.background import BackgroundWorker, BackgroundWriter
 from facecraft.pipeline.marking import Marking
 from facecraft.pipeline.stages import FrameStage
 from facecraft.swap.base import SourceIdentity, Swapper, SwapResult
@@ -48,6 +54,21 @@ class FaceCompositor(Protocol):
         ...
 
 
+class VideoScreen(Protocol):
+    """The gate's check of a video the runner decodes itself (``safety.gate.VideoScreen``).
+
+    ``due`` is asked about every frame in order, ``check`` gets each due frame (on the gate's thread,
+    raises ``ContentRefusedError``), ``finish`` comes after the last check and before the output is
+    renamed into place.
+    """
+
+    def due(self, frame: VideoFrame, next_time_s: float | None) -> bool: ...
+
+    def check(self, frame: VideoFrame) -> object: ...
+
+    def finish(self) -> object: ...
+
+
 class ContentChecker(Protocol):
     """The content gate (``safety.gate.ContentGate``): raises ``ContentRefusedError`` on sexual content."""
 
@@ -56,6 +77,10 @@ class ContentChecker(Protocol):
     def check_path(
         self, path: Path, role: str, *, start_s: float | None = None, end_s: float | None = None
     ) -> object: ...
+
+    def screen_video(
+        self, path: Path, role: str, *, start_s: float | None = None, end_s: float | None = None
+    ) -> VideoScreen: ...
 
 
 class FrameObserver(Protocol):
@@ -108,6 +133,8 @@ class SwapReport:
     seconds: float
     notes: tuple[str, ...]
     stage_ms: dict[str, float]
+    setup_s: float = 0.0
+    """Seconds from the call to the first frame (source check, swapper preparation, opening files)."""
 
     @property
     def fps(self) -> float:
@@ -121,6 +148,7 @@ class SwapReport:
             "faces_swapped": self.faces_swapped,
             "tiny_faces_skipped": self.tiny_faces_skipped,
             "seconds": round(self.seconds, 3),
+            "setup_s": round(self.setup_s, 3),
             "fps": round(self.fps, 2),
             "notes": list(self.notes),
             "stage_ms": {k: round(v, 2) for k, v in self.stage_ms.items()},
@@ -134,6 +162,7 @@ class _Tally:
     faces_swapped: int = 0
     tiny_faces_skipped: int = 0
     stage_s: dict[str, float] = field(default_factory=dict)
+    first_frame_at: float | None = None  # perf_counter when the first frame started
 
     def timed(self, stage: str, since: float) -> float:
         now = time.perf_counter()
@@ -160,6 +189,8 @@ class _FrameSwapper:
 
     def process(self, frame_bgr: Frame, index: int, time_s: float) -> Frame:
         t = time.perf_counter()
+        if self.tally.first_frame_at is None:
+            self.tally.first_frame_at = t
         if self._tracker is not None:
             faces = self._tracker.update(frame_bgr, time_s)
         else:
@@ -195,19 +226,22 @@ def run_swap(
 ) -> SwapReport:
     """Swap the source into every selected face of the target image or video and write the output.
 
-    The content gate runs first: sexual content is refused before any output exists. Every frame goes
-    through the marking stages (visible label if asked, invisible watermark always), and the written
-    file through its output steps (provenance record, C2PA credentials).
+    The content gate checks the source photo first and the target before any output exists (a target
+    video while it is swapped: see the module docstring). Every frame goes through the marking stages
+    (visible label if asked, invisible watermark always), and the written file through its output
+    steps (provenance record, C2PA credentials).
     """
     started = time.perf_counter()
     source = components.source
     components.gate.check_image(
         source.image_bgr, f"the source photo '{source.path}'" if source.path else "the source"
     )
-    components.gate.check_path(request.target, "target", start_s=request.start_s, end_s=request.end_s)
+    target_is_image = is_image_path(request.target)
+    if target_is_image:
+        components.gate.check_path(request.target, "target", start_s=request.start_s, end_s=request.end_s)
     components.swapper.prepare(source)
     components.compositor.reset()
-    if is_image_path(request.target):
+    if target_is_image:
         frame_swapper = _run_image(request, components, marking.frame_stages)
     else:
         frame_swapper = _run_video(request, components, marking.frame_stages, on_progress, cancel)
@@ -216,15 +250,17 @@ def run_swap(
         notes.extend(step.finish(request.output))
     tally = frame_swapper.tally
     stage_ms = {k: 1000 * v / max(tally.frames, 1) for k, v in tally.stage_s.items()}
+    finished = time.perf_counter()
     return SwapReport(
         request.output,
         tally.frames,
         tally.frames_with_target,
         tally.faces_swapped,
         tally.tiny_faces_skipped,
-        time.perf_counter() - started,
+        finished - started,
         tuple(notes),
         stage_ms,
+        (tally.first_frame_at or finished) - started,
     )
 
 
@@ -237,6 +273,10 @@ def _run_image(
     return frame_swapper
 
 
+GATE_QUEUE_FRAMES = 4
+"""Sampled frames waiting for the content gate's thread (about 2 s of video at the default 0.5 s)."""
+
+
 def _run_video(
     request: SwapRequest,
     components: SwapComponents,
@@ -247,6 +287,10 @@ def _run_video(
     info = probe(request.target)
     expected = _expected_frames(info.frame_count, float(info.fps), request)
     frame_swapper = _FrameSwapper(components, request, stages, components.make_tracker())
+    tally = frame_swapper.tally
+    screen = components.gate.screen_video(
+        request.target, "the target video", start_s=request.start_s, end_s=request.end_s
+    )
     encode = request.encode
     with (
         FrameReader(request.target, request.start_s, request.end_s) as reader,
@@ -261,15 +305,31 @@ def _run_video(
             end_s=request.end_s,
         ) as writer,
         BackgroundWriter(writer) as background,
+        BackgroundWorker(screen.check, "facecraft-gate", GATE_QUEUE_FRAMES) as gate,
     ):
-        for frame in reader:
+        t = time.perf_counter()
+        for frame, next_time_s in with_next_time(reader):
+            t = tally.timed("read", t)
+            gate.raise_error()  # a refusal found meanwhile stops the swap here
             if cancel is not None and cancel.is_set():
                 raise CancelledError()
-            background.write(frame_swapper.process(frame.image_bgr, frame.index, frame.time_s), frame.time_s)
+            if screen.due(frame, next_time_s):
+                gate.submit(_detached(frame))
+            output = frame_swapper.process(frame.image_bgr, frame.index, frame.time_s)
+            t = time.perf_counter()
+            background.write(output, frame.time_s)
+            t = tally.timed("write", t)
             if on_progress is not None:
                 on_progress(frame.index + 1, expected)
+        gate.close()  # every sampled frame checked: a refusal is raised here, before the output exists
+        screen.finish()
         background.close()
     return frame_swapper
+
+
+def _detached(frame: VideoFrame) -> VideoFrame:
+    """The frame with a copy of its pixels, so the gate sees the target as decoded whatever the swap does."""
+    return replace(frame, image_bgr=frame.image_bgr.copy())
 
 
 def _expected_frames(frame_count: int, fps: float, request: SwapRequest) -> int | None:

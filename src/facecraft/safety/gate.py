@@ -2,9 +2,14 @@
 
 ``ContentGate(NudityDetector()).check_job(source, target)`` looks at the source and the target (a still
 image: the image; a video: its first and last frames and frames between at most ``sample_interval_s``
-apart) and
-raises :class:`ContentRefusedError` (exit code 3) at the first frame where a refused class scores at or
-over the policy's threshold. It returns what it checked otherwise.
+apart) and raises :class:`ContentRefusedError` (exit code 3) at the first frame where a refused class
+scores at or over the policy's threshold. It returns what it checked otherwise.
+
+A caller that decodes the target video anyway (the swap runner) checks it with
+``ContentGate.screen_video`` instead: a :class:`VideoScreen` picks the same frames from the caller's own
+stream and refuses with the same message, so the video is decoded once. The caller must keep the
+output unpublished until ``VideoScreen.finish`` has returned (the swap runner writes to a temporary
+file and renames it into place only after that).
 
 The gate cannot be switched off: there is no flag, no environment variable and no parameter that skips
 it. :class:`ContentPolicy` only lets a caller make it stricter (more labels, a lower threshold, denser
@@ -23,7 +28,7 @@ from typing import Literal, Protocol, get_args
 from facecraft.errors import CorruptMediaError, FacecraftError
 from facecraft.media.image import read_image
 from facecraft.media.probe import is_image_path
-from facecraft.media.reader import FrameReader, VideoFrame
+from facecraft.media.reader import FrameReader, VideoFrame, with_next_time
 from facecraft.safety.nudenet import DEFAULT_MIN_SCORE, NUDITY_LABELS, Finding, NudityDetector, NudityLabel
 from facecraft.types import Frame
 
@@ -160,27 +165,98 @@ class JobCheck:
     target: ContentCheck
 
 
-def sample_frames(frames: Iterable[VideoFrame], interval_s: float) -> Iterator[VideoFrame]:
-    """The first and last frames, and between them frames at most ``interval_s`` apart.
+class FrameSampler:
+    """Which frames of a video the gate checks: the first and the last, and between them frames at most
+    ``interval_s`` apart.
 
-    A frame is held back until the next one would leave a longer gap, then checked, so a 10 s clip at
-    30 fps and 1 s gives 0.0, 1.0, ..., 9.0 and 9.97 s. Where the video itself has a longer gap between
-    two frames, both are checked.
+    Give :meth:`due` every frame's time, in order, with the time of the frame after it (``None`` for the
+    last frame). A frame is checked when it is the first or the last, when it is already more than
+    ``interval_s`` after the last checked frame (a gap in the video itself), or when the next frame
+    would be; so a 10 s clip at 30 fps and 1 s gives 0.0, 1.0, ..., 9.0 and 9.97 s. Knowing the next
+    frame's time lets the decision be made before the frame is used.
     """
-    limit_s = interval_s + _TIME_SLACK_S
-    last_s: float | None = None
-    pending: VideoFrame | None = None
-    for frame in frames:
-        if last_s is not None and pending is not None and frame.time_s - last_s > limit_s:
-            last_s, held, pending = pending.time_s, pending, None
-            yield held
-        if last_s is None or frame.time_s - last_s > limit_s:
-            last_s, pending = frame.time_s, None
+
+    __slots__ = ("_last_s", "_limit_s")
+
+    def __init__(self, interval_s: float) -> None:
+        if interval_s <= 0:
+            raise ValueError(f"interval_s must be positive, got {interval_s}")
+        self._limit_s = interval_s + _TIME_SLACK_S
+        self._last_s: float | None = None
+
+    def due(self, time_s: float, next_time_s: float | None) -> bool:
+        """Whether the frame at ``time_s`` is checked; call once per frame, in order."""
+        last_s = self._last_s
+        checked = (
+            last_s is None
+            or next_time_s is None
+            or time_s - last_s > self._limit_s
+            or next_time_s - last_s > self._limit_s
+        )
+        if checked:
+            self._last_s = time_s
+        return checked
+
+
+def sample_frames(frames: Iterable[VideoFrame], interval_s: float) -> Iterator[VideoFrame]:
+    """The frames that :class:`FrameSampler` picks (it reads one frame ahead of the one it yields).
+
+    Where the video itself has a longer gap between two frames than ``interval_s``, both are checked.
+    """
+    sampler = FrameSampler(interval_s)
+    for frame, next_time_s in with_next_time(frames):
+        if sampler.due(frame.time_s, next_time_s):
             yield frame
-        else:
-            pending = frame
-    if pending is not None:
-        yield pending
+
+
+class VideoScreen:
+    """The gate's check of a video whose frames the caller decodes (made by ``ContentGate.screen_video``).
+
+    It checks the same frames as :meth:`ContentGate.check_video`, refuses with the same message and
+    returns the same record, without decoding the video again:
+
+    1. call :meth:`due` for every frame, in order, with the next frame's time (cheap: no model runs);
+    2. call :meth:`check` for every frame ``due`` picked, in order, from any one thread at a time; it
+       raises :class:`ContentRefusedError` on a refusal (give it a frame nothing else writes to);
+    3. call :meth:`finish` when every picked frame has been checked: the record, or
+       ``CorruptMediaError`` when the video had no frame to check.
+
+    A refusal may come after the caller started using earlier frames, so the caller must not publish
+    anything made from the video before ``finish`` returns.
+    """
+
+    __slots__ = ("_check_frame", "_path", "_role", "_sampler", "_times", "_top", "_window")
+
+    def __init__(self, gate: ContentGate, path: Path, role: str, window: str = "") -> None:
+        self._check_frame = gate._check_frame
+        self._sampler = FrameSampler(gate.policy.sample_interval_s)
+        self._path = Path(path)
+        self._role = role
+        self._window = window
+        self._times: list[float] = []
+        self._top = 0.0
+
+    def due(self, frame: VideoFrame, next_time_s: float | None) -> bool:
+        """Whether ``frame`` must be checked (then pass it to :meth:`check`)."""
+        return self._sampler.due(frame.time_s, next_time_s)
+
+    def check(self, frame: VideoFrame) -> ContentCheck:
+        """Check one picked frame; raises :class:`ContentRefusedError`, else the record so far."""
+        where = f"{self._role} '{self._path}' at {frame.time_s:.2f} s (frame {frame.index})"
+        self._top = max(self._top, self._check_frame(frame.image_bgr, where))
+        self._times.append(frame.time_s)
+        return self._record()
+
+    def finish(self) -> ContentCheck:
+        """What was checked; ``CorruptMediaError`` when no frame was (an empty video or window)."""
+        if not self._times:
+            raise CorruptMediaError(
+                self._path, f"no frame decodes{self._window}, so its content cannot be checked"
+            )
+        return self._record()
+
+    def _record(self) -> ContentCheck:
+        return ContentCheck(f"{self._role} '{self._path}'", len(self._times), tuple(self._times), self._top)
 
 
 class ContentGate:
@@ -238,18 +314,22 @@ class ContentGate:
 
         Stops at the first refusal. A video (or part) with no frame to check raises CorruptMediaError.
         """
-        path = Path(path)
-        times: list[float] = []
-        top = 0.0
+        screen = self.screen_video(path, role, start_s=start_s, end_s=end_s)
         with FrameReader(path, start_s, end_s) as reader:
-            for frame in sample_frames(reader, self._policy.sample_interval_s):
-                where = f"{role} '{path}' at {frame.time_s:.2f} s (frame {frame.index})"
-                top = max(top, self._check_frame(frame.image_bgr, where))
-                times.append(frame.time_s)
-        if not times:
-            window = "" if start_s is None and end_s is None else f" between {start_s} s and {end_s} s"
-            raise CorruptMediaError(path, f"no frame decodes{window}, so its content cannot be checked")
-        return ContentCheck(f"{role} '{path}'", len(times), tuple(times), top)
+            for frame, next_time_s in with_next_time(reader):
+                if screen.due(frame, next_time_s):
+                    screen.check(frame)
+        return screen.finish()
+
+    def screen_video(
+        self, path: Path, role: str = "the video", *, start_s: float | None = None, end_s: float | None = None
+    ) -> VideoScreen:
+        """A check of a video whose frames the caller decodes itself (see :class:`VideoScreen`).
+
+        ``start_s``/``end_s`` name the part of the video the caller decodes (for messages only).
+        """
+        window = "" if start_s is None and end_s is None else f" between {start_s} s and {end_s} s"
+        return VideoScreen(self, Path(path), role, window)
 
     def _check_frame(self, frame_bgr: Frame, where: str) -> float:
         findings = self._detector.detect(frame_bgr)
@@ -259,6 +339,12 @@ class ContentGate:
         return self._policy.top_refused_score(findings)
 
 
-def build_content_gate(num_threads: int = 0) -> ContentGate:
-    """The gate with the NudeNet detector and the default policy (loads the model now)."""
+def build_content_gate(num_threads: int = 1) -> ContentGate:
+    """The gate with the NudeNet detector and the default policy (loads the model now).
+
+    One onnxruntime thread by default: the swap runner checks the target on a thread of its own while
+    the swap and the encoder keep both cores busy, where a second inference thread only waits for a
+    core (a sampled 720p frame: about 24 ms of CPU with one thread, 29 ms with two). Pass 0 for every
+    core where the gate runs alone.
+    """
     return ContentGate(NudityDetector(num_threads=num_threads))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from facecraft.errors import CorruptMediaError
-from facecraft.media.reader import FrameReader, VideoFrame
+from facecraft.media.reader import FrameReader, VideoFrame, with_next_time
 
 MakeVideo = Callable[..., Path]
 
@@ -103,3 +103,11 @@ def test_file_cut_inside_its_data_yields_what_decodes_then_raises(make_video: Ma
 
     assert 5 < len(got) < 40
     assert [f.index for f in got] == list(range(len(got)))
+
+
+def test_with_next_time_pairs_each_frame_with_the_next_ones_time(make_video: MakeVideo) -> None:
+    with FrameReader(make_video("clip.mp4", frames=4, fps=10)) as reader:
+        pairs = [(frame.index, next_time_s) for frame, next_time_s in with_next_time(reader)]
+
+    assert pairs == [(0, pytest.approx(0.1)), (1, pytest.approx(0.2)), (2, pytest.approx(0.3)), (3, None)]
+    assert list(with_next_time([])) == []

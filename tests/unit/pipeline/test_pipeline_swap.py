@@ -7,16 +7,18 @@ import av
 import numpy as np
 import pytest
 
+from facecraft.errors import CorruptMediaError
 from facecraft.faces.face import Face
 from facecraft.faces.selection import FaceSelector, SelectionPolicy
 from facecraft.media.image import read_image, write_image
 from facecraft.media.probe import probe
 from facecraft.media.reader import FrameReader
 from facecraft.media.writer import FrameWriter
+from facecraft.pipeline.background import BackgroundWorker
 from facecraft.pipeline.builder import build_analyzer, build_tracker
 from facecraft.pipeline.marking import Marking
 from facecraft.pipeline.swap import CancelledError, SwapComponents, SwapRequest, run_swap
-from facecraft.safety.gate import ContentRefusedError
+from facecraft.safety.gate import ContentGate, ContentRefusedError, VideoScreen
 from facecraft.safety.nudenet import Finding
 from facecraft.swap.base import SourceIdentity, SwapResult
 from facecraft.types import Frame
@@ -56,11 +58,25 @@ class PasteCompositor:
         return out
 
 
+class CleanDetector:
+    """Stands in for the nudity model: finds nothing; remembers the frames it saw."""
+
+    min_score = 0.2
+
+    def __init__(self) -> None:
+        self.frames: list[Frame] = []
+
+    def detect(self, frame_bgr: Frame) -> list[Finding]:
+        self.frames.append(frame_bgr)
+        return []
+
+
 class RecordingGate:
-    """Stands in for the content gate; records what it was asked to check."""
+    """Stands in for the content gate; records what it was asked to check (video frames: a real screen)."""
 
     def __init__(self) -> None:
         self.checked: list[str] = []
+        self.detector = CleanDetector()
 
     def check_image(self, frame_bgr: Frame, where: str) -> None:
         self.checked.append(where)
@@ -70,6 +86,12 @@ class RecordingGate:
     ) -> None:
         self.checked.append(f"{role} {path.name}")
 
+    def screen_video(
+        self, path: Path, role: str, *, start_s: float | None = None, end_s: float | None = None
+    ) -> VideoScreen:
+        self.checked.append(f"{role} {path.name}")
+        return ContentGate(self.detector).screen_video(path, role, start_s=start_s, end_s=end_s)
+
 
 class RefusingGate(RecordingGate):
     def check_path(
@@ -78,6 +100,11 @@ class RefusingGate(RecordingGate):
         raise ContentRefusedError(
             f"the {role}", Finding("BUTTOCKS_EXPOSED", 0.9, np.array([0, 0, 4, 4])), 0.4
         )
+
+    def screen_video(
+        self, path: Path, role: str, *, start_s: float | None = None, end_s: float | None = None
+    ) -> VideoScreen:
+        return ContentGate(RefuseBrightDetector(0)).screen_video(path, role, start_s=start_s, end_s=end_s)
 
 
 class CountingStage:
@@ -102,7 +129,23 @@ def _marking(stage: CountingStage | None = None, step: NoteStep | None = None) -
     return Marking(stage or CountingStage(), None, (step,) if step else (), record_id=1)
 
 
-def _components(gate: RecordingGate | None = None) -> SwapComponents:
+class RefuseBrightDetector:
+    """Stands in for the nudity model: a frame brighter than ``limit`` "shows" exposed buttocks."""
+
+    min_score = 0.2
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.frames: list[Frame] = []
+
+    def detect(self, frame_bgr: Frame) -> list[Finding]:
+        self.frames.append(frame_bgr)
+        if float(frame_bgr.mean()) > self.limit:
+            return [Finding("BUTTOCKS_EXPOSED", 0.9, np.array([0, 0, 4, 4], dtype=np.float32))]
+        return []
+
+
+def _components(gate: RecordingGate | ContentGate | None = None) -> SwapComponents:
     analyzer = build_analyzer()
     blank = np.zeros((8, 8, 3), dtype=np.uint8)
     landmarks = np.zeros((478, 3), dtype=np.float32)
@@ -119,10 +162,12 @@ def _components(gate: RecordingGate | None = None) -> SwapComponents:
     )
 
 
-def _faceless_video(path: Path, frames: int = 12) -> Path:
-    with FrameWriter(path, fps=12) as writer:
+def _faceless_video(path: Path, frames: int = 12, bright_from: int | None = None) -> Path:
+    """Flat frames at 12 fps getting lighter (grey 10 * i, wrapping), white from ``bright_from`` on."""
+    with FrameWriter(path, fps=12, preset="ultrafast") as writer:
         for i in range(frames):
-            writer.write(np.full((64, 96, 3), 10 * i, dtype=np.uint8), i / 12)
+            grey = 255 if bright_from is not None and i >= bright_from else (10 * i) % 200
+            writer.write(np.full((64, 96, 3), grey, dtype=np.uint8), i / 12)
     return path
 
 
@@ -142,7 +187,7 @@ def test_the_gate_checks_source_and_target_and_a_refusal_writes_nothing(tmp_path
     target = _faceless_video(tmp_path / "plain.mp4")
     gate = RecordingGate()
     run_swap(SwapRequest(target, tmp_path / "out.mp4"), _components(gate=gate), _marking())
-    assert gate.checked == ["the source", "target plain.mp4"]
+    assert gate.checked == ["the source", "the target video plain.mp4"]
     with pytest.raises(ContentRefusedError) as refused:
         run_swap(SwapRequest(target, tmp_path / "refused.mp4"), _components(gate=RefusingGate()), _marking())
     assert refused.value.exit_code == 3
@@ -205,3 +250,95 @@ def _audio_packets(path: Path) -> list[bytes]:
     with av.open(str(path)) as container:
         stream = container.streams.audio[0]
         return [bytes(p) for p in container.demux(stream) if p.size]
+
+
+# --- the content gate beside the swap: the target video is checked from the runner's own frames ----------
+
+
+def test_a_clean_target_is_checked_from_the_swap_frames_and_written(tmp_path: Path) -> None:
+    target = _faceless_video(tmp_path / "plain.mp4", frames=36)
+    gate = RecordingGate()
+    stage = CountingStage()
+
+    report = run_swap(SwapRequest(target, tmp_path / "out.mp4"), _components(gate), _marking(stage))
+
+    assert report.frames == 36 and stage.indices == list(range(36))
+    assert probe(tmp_path / "out.mp4").frame_count == 36
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4", "plain.mp4"]
+    # The gate saw the target as decoded (not the swapped frames), every 0.5 s, first and last included.
+    greys = [int(f[0, 0, 0]) for f in gate.detector.frames]
+    assert len(greys) == 7  # 0.0, 0.5, ..., 2.5 and the last frame at 2.92 s
+    assert greys[0] < 5 and abs(greys[1] - 60) < 5 and abs(greys[-1] - 150) < 5
+
+
+def test_a_refusal_mid_swap_stops_it_and_leaves_no_output_or_temporary_file(tmp_path: Path) -> None:
+    target = _faceless_video(tmp_path / "plain.mp4", frames=96, bright_from=12)  # white from 1.0 s
+    stage = CountingStage()
+    detector = RefuseBrightDetector(200)
+
+    with pytest.raises(ContentRefusedError) as refused:
+        run_swap(
+            SwapRequest(target, tmp_path / "out.mp4"), _components(ContentGate(detector)), _marking(stage)
+        )
+
+    assert refused.value.exit_code == 3
+    assert "the target video" in str(refused.value) and "at 1.00 s (frame 12)" in str(refused.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.mp4"]  # no output, no .partial file
+    # The source photo first, then the target at 0.0, 0.5 and the refused 1.0 s: the scan stops there.
+    assert [f.shape for f in detector.frames] == [(8, 8, 3)] + [(64, 96, 3)] * 3
+    assert len(stage.indices) < 48  # the swap stopped promptly, long before the end (96 frames)
+
+
+def test_a_refusal_at_the_last_frame_still_leaves_no_output(tmp_path: Path) -> None:
+    target = _faceless_video(tmp_path / "plain.mp4", frames=30, bright_from=29)
+    stage = CountingStage()
+
+    with pytest.raises(ContentRefusedError, match=r"at 2\.42 s \(frame 29\)"):
+        run_swap(
+            SwapRequest(target, tmp_path / "out.mp4"),
+            _components(ContentGate(RefuseBrightDetector(200))),
+            _marking(stage),
+        )
+
+    assert stage.indices == list(range(30))  # every frame was swapped, and still nothing was kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.mp4"]
+
+
+def test_a_target_window_with_no_frames_is_an_error_and_writes_nothing(tmp_path: Path) -> None:
+    target = _faceless_video(tmp_path / "plain.mp4")
+
+    with pytest.raises(CorruptMediaError, match="cannot be checked"):
+        run_swap(SwapRequest(target, tmp_path / "out.mp4", start_s=5.0, end_s=6.0), _components(), _marking())
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.mp4"]
+
+
+def test_a_failed_run_drops_the_work_still_queued(tmp_path: Path) -> None:
+    handled: list[int] = []
+    release = threading.Event()
+
+    def slow(item: int) -> None:
+        release.wait(5)
+        handled.append(item)
+
+    with pytest.raises(RuntimeError, match="stop"), BackgroundWorker(slow, "test-worker", 8) as worker:
+        for item in range(5):
+            worker.submit(item)
+        release.set()
+        raise RuntimeError("stop")
+
+    assert len(handled) <= 1  # the item in hand may finish; the queued ones are dropped
+
+
+def test_a_worker_error_is_raised_by_the_next_poll() -> None:
+    def fail(item: int) -> None:
+        raise ValueError(f"bad item {item}")
+
+    polls = 0
+    with pytest.raises(ValueError, match="bad item 7"), BackgroundWorker(fail, "test-worker") as worker:
+        worker.submit(7)
+        for polls in range(1, 500):  # noqa: B007 - the count says the poll raised, not the exit
+            worker.raise_error()
+            threading.Event().wait(0.01)
+
+    assert polls < 499

@@ -19,7 +19,7 @@ import facecraft.safety.gate as gate_module
 import facecraft.safety.nudenet as nudenet_module
 from facecraft.errors import CorruptMediaError, FacecraftError, MediaNotFoundError
 from facecraft.media.image import write_image
-from facecraft.media.reader import VideoFrame
+from facecraft.media.reader import FrameReader, VideoFrame, with_next_time
 from facecraft.media.writer import FrameWriter
 from facecraft.safety import (
     NUDITY_LABELS,
@@ -32,7 +32,7 @@ from facecraft.safety import (
     NudityLabel,
     build_content_gate,
 )
-from facecraft.safety.gate import DEFAULT_THRESHOLD, MIN_THRESHOLD, sample_frames
+from facecraft.safety.gate import DEFAULT_THRESHOLD, MIN_THRESHOLD, FrameSampler, sample_frames
 from facecraft.types import Frame
 
 Rule = Callable[[Frame], list[Finding]]
@@ -197,6 +197,8 @@ def test_no_parameter_or_environment_variable_disables_it() -> None:
         ContentGate.check_path,
         ContentGate.check_image,
         ContentGate.check_video,
+        ContentGate.screen_video,
+        FrameSampler.__init__,
         build_content_gate,
         NudityDetector.__init__,
     ]
@@ -331,3 +333,62 @@ def test_a_window_with_no_frames_is_an_error_not_a_pass(tmp_path: Path) -> None:
 
     with pytest.raises(CorruptMediaError, match=r"no frame decodes between 5\.0 s and 6\.0 s"):
         ContentGate(FakeDetector(bright_refuses)).check_video(target, start_s=5.0, end_s=6.0)
+
+
+# --- screening a video the caller decodes (the swap runner) --------------------------------------
+
+
+def _screen_decoded(gate: ContentGate, video: Path, role: str) -> tuple[list[float], object]:
+    """Drive a VideoScreen the way the swap runner does; the times it checked and its record."""
+    screen = gate.screen_video(video, role)
+    checked: list[float] = []
+    with FrameReader(video) as reader:
+        for decoded, next_time_s in with_next_time(reader):
+            if screen.due(decoded, next_time_s):
+                screen.check(decoded)
+                checked.append(decoded.time_s)
+    return checked, screen.finish()
+
+
+def test_screen_video_checks_the_same_frames_as_check_video(tmp_path: Path) -> None:
+    video = make_video(tmp_path / "clip.mp4", seconds=3.0, fps=Fraction(30000, 1001))
+    gate = ContentGate(FakeDetector(bright_refuses), ContentPolicy(sample_interval_s=0.5))
+
+    checked, record = _screen_decoded(gate, video, "the target video")
+
+    assert record == gate.check_video(video, role="the target video")
+    assert checked == list(gate.check_video(video).sampled_times_s)
+
+
+def test_screen_video_refuses_with_the_check_video_message(tmp_path: Path) -> None:
+    video = make_video(tmp_path / "clip.mp4", seconds=3.0, fps=Fraction(30), bright_from_s=1.5)
+    gate = ContentGate(FakeDetector(bright_refuses), ContentPolicy(sample_interval_s=0.5))
+
+    with pytest.raises(ContentRefusedError) as by_screen:
+        _screen_decoded(gate, video, "the target video")
+    with pytest.raises(ContentRefusedError) as by_scan:
+        gate.check_video(video, role="the target video")
+
+    assert str(by_screen.value) == str(by_scan.value)
+    assert "at 1.50 s (frame 45)" in str(by_screen.value)
+
+
+def test_screen_video_with_no_frame_checked_is_an_error_not_a_pass(tmp_path: Path) -> None:
+    screen = ContentGate(FakeDetector(bright_refuses)).screen_video(
+        tmp_path / "t.mp4", start_s=5.0, end_s=6.0
+    )
+
+    with pytest.raises(CorruptMediaError, match=r"no frame decodes between 5\.0 s and 6\.0 s"):
+        screen.finish()
+
+
+def test_frame_sampler_decides_before_the_frame_is_used() -> None:
+    sampler = FrameSampler(1.0)
+    times = [0.0, 0.4, 0.8, 3.3, 3.7, 4.1, 4.5]
+    nexts: list[float | None] = [*times[1:], None]
+
+    picked = [t for t, n in zip(times, nexts, strict=True) if sampler.due(t, n)]
+
+    assert picked == [0.0, 0.8, 3.3, 4.1, 4.5]  # as sample_frames: both sides of the long gap
+    with pytest.raises(ValueError, match="positive"):
+        FrameSampler(0.0)
