@@ -6,6 +6,9 @@ texture.
 
 Per target face (``swap``):
 
+0. the target's landmarks have their rigid pose steadied per track while the head is nearly still
+   (``faces.smoothing.PoseStabilizer``; expressions pass untouched), so landmark noise does not move the
+   source's sharp features against the footage;
 1. shape transfer (``shape.py``): the target's mesh moves toward the source's proportions, keeping the
    target's expression and face outline;
 2. culling: the canonical mesh's triangle normals, turned by the target's head pose, tell which triangles
@@ -17,7 +20,8 @@ Per target face (``swap``):
    frame itself, moved along with the shape transfer, so teeth, tongue, blinks and gaze stay the target's
    and line up with the rendered lips and lids.
 
-The crop holds the frame's own pixels wherever nothing was drawn; ``coverage`` says where texture was
+The render is softened a little (``MeshSwapSettings.soften_px``) to the sharpness of video footage. The
+crop holds the frame's own pixels wherever nothing was drawn; ``coverage`` says where texture was
 drawn (the face outline, soft at its edge). ``target_landmarks_crop`` are the landmarks as rendered (the
 target's, moved by the shape transfer; the outline is the target's own), so masks made from them line up
 with the rendered features. Colour, shading, grain and the final mask are the compositor's.
@@ -32,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from facecraft.faces.face import MESH_POINTS, Face
+from facecraft.faces.smoothing import PoseStabilizer, PoseStabilizerSettings
 from facecraft.swap.base import SWAPPERS, SourceIdentity, SwapperConfig, SwapResult
 from facecraft.swap.shape import ShapeSettings, ShapeTransfer, facing_camera
 from facecraft.swap.source import PreparedSource, SourceSettings, prepare_source
@@ -57,6 +62,8 @@ MIN_LEVEL_FACE_PX = 48.0
 """Texture levels stop halving once the face would be smaller than this."""
 LEVEL_HYSTERESIS = 0.3
 """A texture level is kept until the ideal one differs by this much (in octaves): no sharpness flicker."""
+TRACK_GAP_CALLS = 60
+"""A track unseen for this many swap calls starts afresh (and its state is dropped)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +74,18 @@ class MeshSwapSettings:
         transfer) or the source's eyes (fanned from the iris centres, so they follow the target's gaze).
     crop_margin: the crop reaches this far (fraction of the face size) beyond the rendered face.
     cull_below: triangles whose normal's turn toward the camera is at most this (cosine) are not drawn.
+    stabilize: the rendered face's rigid pose is steadied per track while the head is nearly still
+        (``faces.smoothing.PoseStabilizer``): landmark noise of a pixel moves the source's sharp features
+        (lashes, lips) against the footage and reads as flicker. None renders at the landmarks as given.
+    soften_px: the rendered face gets a Gaussian blur of this sigma (frame pixels): resampled from a
+        sharp photo, it is crisper than the video frame around it (which camera optics and compression
+        soften), reads as pasted on, and its hard edges shimmer as the face moves. 0 turns it off.
     """
 
     shape: ShapeSettings = field(default_factory=ShapeSettings)
     source: SourceSettings = field(default_factory=SourceSettings)
+    stabilize: PoseStabilizerSettings | None = field(default_factory=PoseStabilizerSettings)
+    soften_px: float = 0.8
     eyes: EyeSource = "source"
     crop_margin: float = 0.1
     cull_below: float = 0.0
@@ -82,6 +97,8 @@ class MeshSwapSettings:
             raise ValueError(f"crop_margin must be in [0, 1], got {self.crop_margin}")
         if not -1.0 <= self.cull_below < 1.0:
             raise ValueError(f"cull_below must be in [-1, 1), got {self.cull_below}")
+        if not 0.0 <= self.soften_px <= 5.0:
+            raise ValueError(f"soften_px must be in [0, 5], got {self.soften_px}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +123,12 @@ class _Source:
     eye_openness: tuple[float, float]
 
 
+@dataclass(slots=True)
+class _TrackPose:
+    stabilizer: PoseStabilizer
+    last_call: int = 0
+
+
 class MeshSwapper:
     """Instant swapper: piecewise-affine warp of the source texture over the target's mesh.
 
@@ -121,6 +144,8 @@ class MeshSwapper:
         self._face_z_index = self.topology.face_triangles
         self._source: _Source | None = None
         self._levels_by_track: dict[int | None, int] = {}
+        self._stabilizers: dict[int, _TrackPose] = {}
+        self._calls = 0
         self._atlas = np.zeros((0, 0, 4), dtype=np.uint8)
         self._atlas_texture: npt.NDArray[np.uint8] | None = None
 
@@ -140,6 +165,7 @@ class MeshSwapper:
             eye_openness=(eye_openness(landmarks, RIGHT_EYE), eye_openness(landmarks, LEFT_EYE)),
         )
         self._levels_by_track.clear()
+        self._stabilizers.clear()
 
     def _texture_levels(self, prepared: PreparedSource) -> tuple[_TextureLevel, ...]:
         """The unwrapped texture halved while the face stays above MIN_LEVEL_FACE_PX."""
@@ -175,7 +201,7 @@ class MeshSwapper:
         if self._source is None:
             raise RuntimeError("MeshSwapper.swap called before prepare(source)")
         source = self._source
-        target_lm = target.landmarks_478.astype(np.float64)
+        target_lm = self._steady_landmarks(target)
         rendered = self._shape.transfer(source.landmarks_478, target_lm).astype(np.float64)
         x0, y0, x1, y1 = _crop_box(
             rendered, frame_bgr.shape[1], frame_bgr.shape[0], self.settings.crop_margin
@@ -191,10 +217,32 @@ class MeshSwapper:
         coverage *= np.float32(1.0 / 255.0)
         crop_bgr = frame_bgr[y0:y1, x0:x1].copy()
         cv2.copyTo(cv2.cvtColor(result.image, cv2.COLOR_BGRA2BGR), alpha, crop_bgr)
+        if self.settings.soften_px > 0.0:  # where texture was drawn; the frame's own pixels stay as they are
+            cv2.copyTo(cv2.GaussianBlur(crop_bgr, (0, 0), self.settings.soften_px), alpha, crop_bgr)
         landmarks_crop = rendered.astype(np.float32)
         landmarks_crop[:, :2] -= origin.astype(np.float32)
         matrix: Affine = np.array([[1.0, 0.0, x0], [0.0, 1.0, y0]], dtype=np.float32)
         return SwapResult(crop_bgr, coverage, matrix, landmarks_crop)
+
+    def _steady_landmarks(self, target: Face) -> npt.NDArray[np.float64]:
+        """The target's landmarks, their rigid pose steadied per track (as given without a track id)."""
+        self._calls += 1
+        landmarks = target.landmarks_478.astype(np.float64)
+        settings = self.settings.stabilize
+        if settings is None or target.track_id is None:
+            return landmarks
+        state = self._stabilizers.get(target.track_id)
+        if state is None or self._calls - state.last_call > TRACK_GAP_CALLS:
+            state = _TrackPose(PoseStabilizer(self._shape.stable_indices, settings))
+            self._stabilizers[target.track_id] = state
+        state.last_call = self._calls
+        self._forget_old_tracks()
+        return state.stabilizer(landmarks, _face_size(landmarks))
+
+    def _forget_old_tracks(self) -> None:
+        stale = [k for k, v in self._stabilizers.items() if self._calls - v.last_call > TRACK_GAP_CALLS]
+        for key in stale:
+            del self._stabilizers[key]
 
     def _choose_level(self, source: _Source, face_px: float, track_id: int | None) -> _TextureLevel:
         """The texture level whose face is nearest the rendered face's size (within 0.7 to 1.4 times:

@@ -13,7 +13,10 @@ place is simply the texture flipped left to right, and there:
    detail than their mirror place (fingers or hair over one cheek while the other is smooth skin);
    parts the photo shows edge-on or not at all (a turned head) are hidden too;
 3. hidden skin is filled from the mirrored side where that side is clear (its detail laid over this
-   side's shading), otherwise from the surrounding skin (a smooth push-pull fill);
+   side's shading; fading out near the edge of the clear part, where an occluder's rim would be copied),
+   otherwise from the surrounding skin (a smooth push-pull fill); thin strips of skin left between
+   filled parts are filled too, and parts of the lips and nostrils the photo shows edge-on keep its
+   pixels (a mirrored copy put a dark spot beside the nostril);
 4. the findings become plain sentences for the user (``SourceIdentity.notes``).
 
 The texture keeps the photo's resolution up to ``SourceSettings.max_face_px``.
@@ -80,6 +83,28 @@ ASYMMETRY_FLOOR_L = 2.0
 EDGE_BAND = 0.05
 EDGE_GROW = 0.03
 """Occluders within EDGE_BAND of the face's outline (fractions of the face size) grow EDGE_GROW more there."""
+CLOSE_RADIUS = 0.02
+GROW_RADIUS = 0.015
+"""Occluder blobs are closed over gaps of twice CLOSE_RADIUS and grown GROW_RADIUS (fractions of the face
+size) over their soft edges."""
+LARGE_BLOB = 0.01
+LARGE_GROW = 0.03
+SOLID_RADIUS = 0.035
+"""Skin-coloured occluder blobs (a hand) over LARGE_BLOB of the face's area and SOLID_RADIUS thick grow
+LARGE_GROW of the face size more: their soft shadows and edges (a finger's rim, a nail) would otherwise
+stay as streaks. Hair and glasses, found by colour and darkness, are found well by the ordinary growth."""
+EYE_ZONE = 0.15
+"""Around the eyes (this fraction of the face size from the eye openings) that extra growth, and the
+filling of thin strips, stop: the skin there carries much of a likeness."""
+SLIVER_RADIUS = 0.025
+SLIVER_MAX_AREA = 0.006
+"""Pieces of clear skin under SLIVER_MAX_AREA of the face's area and narrower than twice SLIVER_RADIUS
+of the face size (strips left between two filled parts) are filled too."""
+MIRROR_MARGIN = 0.02
+"""Filling from the mirrored side fades out within this fraction of the face size of where the mirror
+place stops being clear (so an occluder's rim there is not copied over)."""
+NOSE_BLOB_MARGIN = 0.03
+"""Small blobs within this fraction of the face size of the nose are kept as features (see find_occluders)."""
 SHADING_SIGMA = 0.04
 """Fills take their shading from the surroundings smoothed over this fraction of the face size."""
 _NOTE_MIN_FRACTION = 0.01
@@ -188,6 +213,11 @@ class _Regions:
     nose: BoolImage
     """The nose, whose sides are lit unevenly by nearly any light: no mirror comparisons there."""
     lips: BoolImage
+    nostrils: BoolImage
+    """Around the nostrils and the nose's base (grown by the feature margin)."""
+    eyes: BoolImage
+    """Around the eye openings (grown by EYE_ZONE of the face size): the skin there carries much of a
+    likeness, so large occluders grow no further here and thin clear strips are kept."""
     mouth_gap: BoolImage
     """Between the lips (the mouth opening is not part of the texture): filled from the lips."""
 
@@ -220,15 +250,21 @@ def prepare_source(
     face_px = min(float(settings.max_face_px), face.size_px * TEXTURE_OVERSAMPLE)
     uv, size_wh = texture_layout(topology, face_px)
     texture_bgr, seen, drawn = unwrap(image_bgr, face.landmarks_478, uv, size_wh, topology)
-    regions = _regions(uv, topology, drawn, settings.feature_margin * face_px)
+    regions = _regions(uv, topology, drawn, settings.feature_margin * face_px, face_px)
     skin_area = regions.face & ~regions.features
     lab = cv2.cvtColor(texture_bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
     model = fit_skin_model(lab, regions.central & ~regions.features & seen, settings.dark_fraction)
     both_seen = seen & seen[:, ::-1] & ~regions.nose
     busier = busier_than_mirror(lab[..., 0], face_px, settings) & both_seen
-    covered = find_occluders(lab, model, regions.face, skin_area & seen, busier, settings, face_px)
-    unseen = regions.face & ~seen
+    covered = find_occluders(
+        lab, model, regions.face, skin_area & seen, busier, settings, face_px, regions.nose, regions.eyes
+    )
+    # Slivers of the lips and nostrils turned from the camera (the mesh folds there) keep the photo's
+    # pixels: filled from the mirrored side they showed as a dark spot beside the nostril, white dashes
+    # along the lips.
+    unseen = regions.face & ~seen & ~regions.lips & ~regions.nostrils
     hidden = covered | unseen
+    hidden |= thin_clear_strips(regions.face & ~hidden, face_px) & skin_area & ~regions.eyes
     mirror_ok = (regions.face & ~hidden)[:, ::-1]
     filled = fill_hidden(texture_bgr, hidden, mirror_ok, regions, skin_area, face_px)
     alpha = regions.face.astype(np.uint8) * 255
@@ -313,7 +349,9 @@ def triangles_mask(
     return canvas.astype(bool)
 
 
-def _regions(uv: FloatArray, topology: MeshTopology, drawn: BoolImage, margin_px: float) -> _Regions:
+def _regions(
+    uv: FloatArray, topology: MeshTopology, drawn: BoolImage, margin_px: float, face_px: float
+) -> _Regions:
     size_hw = (drawn.shape[0], drawn.shape[1])
     layout = topology.layout_468
     lips_outline = polygon_mask(uv[list(LIPS_OUTER)], size_hw)
@@ -321,7 +359,8 @@ def _regions(uv: FloatArray, topology: MeshTopology, drawn: BoolImage, margin_px
     cx, cy, rx, ry = NOSTRIL_REGION
     near = ((layout[:, 0] - cx) / rx) ** 2 + ((layout[:, 1] - cy) / ry) ** 2 < 1.0
     nose_base = uv[np.flatnonzero(near)].astype(np.float32)
-    features |= polygon_mask(cv2.convexHull(nose_base).reshape(-1, 2), size_hw)
+    nostrils = polygon_mask(cv2.convexHull(nose_base).reshape(-1, 2), size_hw)
+    features |= nostrils
     openings = np.zeros(size_hw, dtype=bool)
     for loop in (RIGHT_EYELIDS, LEFT_EYELIDS):
         openings |= polygon_mask(uv[list(loop)], size_hw)
@@ -344,6 +383,8 @@ def _regions(uv: FloatArray, topology: MeshTopology, drawn: BoolImage, margin_px
         central=central,
         nose=nose,
         lips=lips_outline & drawn,
+        nostrils=cv2.dilate(nostrils.astype(np.uint8), grow).astype(bool),
+        eyes=cv2.dilate(openings.astype(np.uint8), _disc(max(1, round(EYE_ZONE * face_px)))).astype(bool),
         mouth_gap=lips_outline & ~drawn,
     )
 
@@ -403,17 +444,28 @@ def find_occluders(
     busier: BoolImage,
     settings: SourceSettings,
     face_px: float,
+    nose: BoolImage | None = None,
+    eyes: BoolImage | None = None,
 ) -> BoolImage:
     """Skin-area pixels that are not skin (see the module docstring); specks dropped, blobs closed and
     grown over their soft edges, further where they come in over the face's outline (hair and hands
-    bring shadows and stray strands along)."""
+    bring shadows and stray strands along) or are large and skin-coloured (a hand: its rim, nails and
+    shadow are hard to find and stay as streaks). Small blobs lying on the ``nose``
+    (its side and the shadows around the nostrils, which light and pose make uneven) are features,
+    not occluders: filled from the mirrored side they became a dark spot beside the nostril. The extra
+    growth of large blobs stops at ``eyes`` (the skin around the eyes carries much of a likeness)."""
     raw = (not_skin(lab, model, settings, face_px) | busier) & skin_area
     count, labels, stats, _ = cv2.connectedComponentsWithStats(raw.astype(np.uint8), connectivity=8)
     keep = np.zeros(count, dtype=bool)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= settings.min_blob * face_px * face_px
+    if nose is not None:
+        keep &= ~_small_blobs_inside(np.asarray(labels), np.asarray(stats), nose, face_px)
     blobs = keep[labels].astype(np.uint8)
-    closed = cv2.morphologyEx(blobs, cv2.MORPH_CLOSE, _disc(max(1, round(face_px * 0.02))))
-    grown = np.asarray(cv2.dilate(closed, _disc(max(1, round(face_px * 0.015)))), dtype=bool)
+    closed = cv2.morphologyEx(blobs, cv2.MORPH_CLOSE, _disc(max(1, round(face_px * CLOSE_RADIUS))))
+    grown = np.asarray(cv2.dilate(closed, _disc(max(1, round(face_px * GROW_RADIUS)))), dtype=bool)
+    skin_blobs = _skin_coloured(np.asarray(labels, dtype=np.int32), lab, model, settings)
+    extra = _grown_large_blobs(blobs * skin_blobs[labels], face_px)
+    grown |= extra if eyes is None else extra & ~eyes
     inner = np.asarray(
         cv2.erode(face.astype(np.uint8), _disc(max(1, round(face_px * EDGE_BAND)))), dtype=bool
     )
@@ -421,6 +473,65 @@ def find_occluders(
     from_edge = np.asarray(cv2.dilate(near_edge, _disc(max(1, round(face_px * EDGE_GROW)))), dtype=bool)
     out: BoolImage = (grown | from_edge) & skin_area
     return out
+
+
+def thin_clear_strips(clear: BoolImage, face_px: float) -> BoolImage:
+    """Small pieces (under SLIVER_MAX_AREA of the face's area) of clear skin narrower than twice
+    SLIVER_RADIUS of the face size: strips left between two filled parts, such as a finger's shadowed rim
+    between a hand and the hair. Kept, they showed as streaks; larger clear parts stay, however narrow."""
+    radius = max(1, round(SLIVER_RADIUS * face_px))
+    opened = np.asarray(cv2.morphologyEx(clear.astype(np.uint8), cv2.MORPH_OPEN, _disc(radius)), dtype=bool)
+    thin = (clear & ~opened).astype(np.uint8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(thin, connectivity=8)
+    small = stats[:, cv2.CC_STAT_AREA] < SLIVER_MAX_AREA * face_px * face_px
+    small[0] = False
+    out: BoolImage = small[labels]
+    return out
+
+
+def _small_blobs_inside(
+    labels: npt.NDArray[np.int32], stats: npt.NDArray[np.int32], region: BoolImage, face_px: float
+) -> npt.NDArray[np.bool_]:
+    """Per blob label, whether it is small (under LARGE_BLOB of the face's area) and lies wholly in
+    ``region`` grown by NOSE_BLOB_MARGIN of the face size."""
+    count = stats.shape[0]
+    grown = cv2.dilate(region.astype(np.uint8), _disc(max(1, round(NOSE_BLOB_MARGIN * face_px))))
+    outside = np.bincount(labels[grown == 0].ravel(), minlength=count)
+    small = stats[:, cv2.CC_STAT_AREA] < LARGE_BLOB * face_px * face_px
+    inside: npt.NDArray[np.bool_] = small & (outside == 0)
+    inside[0] = False
+    return inside
+
+
+def _skin_coloured(
+    labels: npt.NDArray[np.int32], lab: FloatArray, model: SkinModel, settings: SourceSettings
+) -> npt.NDArray[np.uint8]:
+    """Per blob label, 1 where the blob is skin-coloured on average (a hand, not hair or a frame)."""
+    flat = np.asarray(labels, dtype=np.intp).ravel()
+    count = int(flat.max()) + 1
+    area = np.maximum(np.bincount(flat, minlength=count), 1)
+    chroma = np.bincount(flat, model.chroma_distance(lab).ravel(), minlength=count) / area
+    lightness = np.bincount(flat, lab[..., 0].ravel(), minlength=count) / area
+    skin = (chroma < settings.skin_threshold) & (lightness >= model.darkest_l)
+    return skin.astype(np.uint8)
+
+
+def _grown_large_blobs(blobs: npt.NDArray[np.uint8], face_px: float) -> BoolImage:
+    """Solid blobs (at least LARGE_BLOB of the face's area and SOLID_RADIUS thick somewhere: a hand, not
+    a glasses frame), grown LARGE_GROW of the face size further than the ordinary GROW_RADIUS."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
+    depth = np.asarray(cv2.distanceTransform(blobs, cv2.DIST_L2, 3), dtype=np.float32)
+    thickest = np.zeros(count, dtype=np.float32)
+    np.maximum.at(thickest, np.asarray(labels, dtype=np.intp).ravel(), depth.ravel())
+    large = np.zeros(count, dtype=bool)
+    large[1:] = (stats[1:, cv2.CC_STAT_AREA] >= LARGE_BLOB * face_px * face_px) & (
+        thickest[1:] >= SOLID_RADIUS * face_px
+    )
+    if not large.any():
+        return np.zeros(blobs.shape, dtype=bool)
+    grow = max(1, round((LARGE_GROW + GROW_RADIUS) * face_px))  # their ordinary growth and the extra
+    grown = cv2.dilate(large[labels].astype(np.uint8), _disc(grow))
+    return np.asarray(grown, dtype=bool)
 
 
 def _disc(radius: int) -> npt.NDArray[np.uint8]:
@@ -483,14 +594,27 @@ def fill_hidden(
     shading = low_pass(push_pull_fill(source, clear), sigma)
     mirror_shading = low_pass(push_pull_fill(mirror, clear[:, ::-1]), sigma)
     from_mirror = mirror - mirror_shading + shading
-    replacement = np.where((hidden & mirror_ok)[..., np.newaxis], from_mirror, shading)
+    weight = mirror_weight(mirror_ok, face_px)[..., np.newaxis]
+    replacement: FloatArray = shading + weight * (from_mirror - shading)
     lips = push_pull_fill(source, regions.lips)
     replacement = np.where(regions.mouth_gap[..., np.newaxis], lips, replacement)
     replaced = hidden | ~face
     soft = cv2.GaussianBlur(replaced.astype(np.float32), (0, 0), max(1.0, 0.006 * face_px))
     soft = np.maximum(soft, replaced.astype(np.float32))[..., np.newaxis]
     blended = source + soft * (replacement - source)
-    return np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+    out: Image = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
+def mirror_weight(mirror_ok: BoolImage, face_px: float) -> Mask:
+    """How much of a hidden pixel comes from the mirrored side (the rest from the surrounding skin): none
+    within MIRROR_MARGIN of the face size of where the mirror place stops being clear (the rim of an
+    occluder there, its shadow, would be copied over as a streak), rising softly to all of it."""
+    radius = max(1, round(MIRROR_MARGIN * face_px))
+    inner = cv2.erode(mirror_ok.astype(np.uint8), _disc(radius)).astype(np.float32)
+    soft = cv2.GaussianBlur(inner, (0, 0), max(1.0, 0.5 * MIRROR_MARGIN * face_px))
+    out: Mask = np.asarray(soft, dtype=np.float32) * mirror_ok.astype(np.float32)
+    return out
 
 
 def _report(

@@ -147,3 +147,50 @@ def test_settings_are_checked() -> None:
         MeshSwapSettings(eyes="both")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="crop_margin"):
         MeshSwapSettings(crop_margin=2.0)
+
+
+def rendered_nose_tip(swapper: MeshSwapper, landmarks: FloatArray, track_id: int | None) -> np.ndarray:
+    frame, face = target_frame(landmarks)
+    result = swapper.swap(frame, face.with_track(track_id) if track_id is not None else face)
+    return result.target_landmarks_crop[1, :2] + result.matrix_crop_to_frame[:, 2]
+
+
+def test_still_face_pose_is_steadied_per_track_and_restarts_on_prepare() -> None:
+    swapper = prepared()
+    still = landmarks_of(200.0, (320.0, 240.0))
+    nudged = still.copy()
+    nudged[:, 0] += 1.0  # one pixel of landmark noise
+    first = rendered_nose_tip(swapper, still, 3)
+    steadied = rendered_nose_tip(swapper, nudged, 3)
+    assert 0.0 < steadied[0] - first[0] < 0.8  # follows only part of a still face's one-pixel shift
+    other_track = rendered_nose_tip(swapper, nudged, 4)
+    assert other_track[0] - first[0] == pytest.approx(1.0, abs=1e-3)  # a new track starts where it is
+    untracked = rendered_nose_tip(swapper, still, None)
+    assert untracked[0] == pytest.approx(first[0], abs=1e-3)  # no track id: rendered as given
+    swapper.prepare(two_tone_source())
+    assert rendered_nose_tip(swapper, nudged, 3)[0] - first[0] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_pose_steadying_can_be_turned_off() -> None:
+    swapper = prepared(MeshSwapSettings(source=NO_CLEANING, stabilize=None))
+    still = landmarks_of(200.0, (320.0, 240.0))
+    nudged = still.copy()
+    nudged[:, 0] += 1.0
+    first = rendered_nose_tip(swapper, still, 3)
+    assert rendered_nose_tip(swapper, nudged, 3)[0] - first[0] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_softening_blurs_the_render_only() -> None:
+    frame, face = target_frame(landmarks_of(200.0, (330.0, 250.0)))
+    sharp = prepared(MeshSwapSettings(source=NO_CLEANING, soften_px=0.0)).swap(frame, face)
+    soft = prepared(MeshSwapSettings(source=NO_CLEANING, soften_px=2.0)).swap(frame, face)
+    drawn = cv2.erode((sharp.coverage >= 1.0).astype(np.uint8), np.ones((11, 11), np.uint8)) > 0
+    row = sharp.crop_bgr.shape[0] // 2
+    # across the blue-green boundary at the middle, the softened render has in-between colours
+    sharp_steps = np.abs(np.diff(sharp.crop_bgr[row].astype(int), axis=0)).max(axis=1)[drawn[row, 1:]]
+    soft_steps = np.abs(np.diff(soft.crop_bgr[row].astype(int), axis=0)).max(axis=1)[drawn[row, 1:]]
+    assert soft_steps.max() < 0.6 * sharp_steps.max()
+    undrawn = soft.coverage == 0
+    assert np.array_equal(soft.crop_bgr[undrawn], sharp.crop_bgr[undrawn])  # the frame's own pixels
+    with pytest.raises(ValueError, match="soften_px"):
+        MeshSwapSettings(soften_px=-1.0)

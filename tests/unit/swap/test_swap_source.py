@@ -19,6 +19,7 @@ from facecraft.swap.source import (
     occlusion_notes,
     prepare_source,
     push_pull_fill,
+    thin_clear_strips,
 )
 from facecraft.swap.triangles import (
     FACE_OVAL,
@@ -29,7 +30,7 @@ from facecraft.swap.triangles import (
     RIGHT_EYELIDS,
     load_topology,
 )
-from facecraft.types import Frame
+from facecraft.types import FloatArray, Frame
 
 TOPOLOGY = load_topology()
 SKIN_BGR = (120, 150, 200)
@@ -156,3 +157,51 @@ def test_settings_are_checked() -> None:
         SourceSettings(max_face_px=10)
     with pytest.raises(ValueError, match="dip_threshold"):
         SourceSettings(dip_threshold=0.0)
+
+
+def skin_patch(size: int = 160) -> tuple[Frame, FloatArray]:
+    rng = np.random.default_rng(3)
+    patch = np.clip(rng.normal(0, 2.5, size=(size, size, 3)) + SKIN_BGR, 0, 255).astype(np.uint8)
+    return patch, cv2.cvtColor(patch, cv2.COLOR_BGR2LAB).astype(np.float32)
+
+
+def occluders_on(
+    patch: Frame, nose: np.ndarray | None = None, busier: np.ndarray | None = None
+) -> np.ndarray:
+    lab = cv2.cvtColor(patch, cv2.COLOR_BGR2LAB).astype(np.float32)
+    everywhere = np.ones(patch.shape[:2], dtype=bool)
+    model = fit_skin_model(lab, everywhere)
+    more_detail = np.zeros_like(everywhere) if busier is None else busier
+    return find_occluders(lab, model, everywhere, everywhere, more_detail, SourceSettings(), 160.0, nose)
+
+
+def test_a_small_dark_spot_on_the_nose_is_a_feature() -> None:
+    patch, _ = skin_patch()
+    cv2.circle(patch, (80, 80), 4, (40, 40, 45), -1)  # a nostril's shadow
+    nose = np.zeros(patch.shape[:2], dtype=bool)
+    nose[60:100, 65:95] = True
+    assert occluders_on(patch)[80, 80]  # on the cheek it would be an occluder
+    assert not occluders_on(patch, nose).any()  # on the nose it stays
+
+
+def test_a_large_skin_coloured_occluder_grows_further_than_hair() -> None:
+    skin, _ = skin_patch()
+    disc = np.zeros(skin.shape[:2], dtype=np.uint8)
+    cv2.circle(disc, (80, 80), 16, 1, -1)
+    # a fingertip: skin-coloured, found by its detail (far busier than the mirrored cheek) ...
+    hand_found = occluders_on(skin, busier=disc > 0)
+    # ... and a dark lock of hair of the same size
+    hair = skin.copy()
+    hair[disc > 0] = (40, 45, 60)
+    hair_found = occluders_on(hair)
+    assert hand_found[disc > 0].all() and hair_found[disc > 0].all()
+    assert hand_found.sum() > 1.3 * hair_found.sum()  # the hand's soft rim and shadow go too
+
+
+def test_thin_clear_strips_between_filled_parts_are_filled_too() -> None:
+    clear = np.ones((200, 200), dtype=bool)
+    clear[85:115, 60:97] = False  # two filled parts with a short 6-pixel strip of skin between them
+    clear[85:115, 103:140] = False
+    strips = thin_clear_strips(clear, face_px=200.0)
+    assert strips[100, 97:103].all()
+    assert not strips[100, :55].any() and not strips[100, 145:].any()  # broad skin stays
