@@ -245,8 +245,10 @@ def _register_commands() -> None:
     """Commands that live in their own modules add themselves here (explicit, no scanning)."""
     from facecraft.cli.extract_cli import register as register_extract
     from facecraft.cli.serve_cli import register as register_serve
+    from facecraft.cli.train_cli import register as register_train
 
     register_extract(app)
+    register_train(app)
     register_serve(app)
 
 

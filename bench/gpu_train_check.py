@@ -1,0 +1,349 @@
+"""One GPU check of the trainer: the `df` preset (DeepFaceLab SAEHD DF class, ~57.5 M generator params)
+at 128 px, batch 16, bf16 autocast, with the real data loader and augmentation; then the same model on
+synthetic batches already on the GPU (the yardstick: the plain model did 38.7 it/s on an H200).
+
+Needs only torch, numpy, OpenCV and facecraft. Without facesets (``--source``/``--target``) it draws a
+synthetic faceset of structured faces into /tmp, so the data path is still measured.
+
+    python bench/gpu_train_check.py --minutes 3            # about 5 minutes in all
+    python bench/gpu_train_check.py --source A --target B  # real facesets
+
+Prints a table and, when $OUT is set, writes $OUT/gpu_train_check.json.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from facecraft.blend.masks import LEFT_EYE, LIPS_OUTER, RIGHT_EYE
+from facecraft.faces.face import LANDMARK_POINTS
+from facecraft.faceset.index import FACES_DIR, MASKS_DIR, FacesetEntry, FacesetIndex, save_index
+from facecraft.swap.trained.nets import count_params, preset_config
+from facecraft.swap.trained.trainer import StepInfo, StepRunner, TrainOptions, train
+
+TARGET_IT_PER_S = 35.0
+YARDSTICK_IT_PER_S = 38.7
+
+
+# --- a synthetic faceset -------------------------------------------------------------------------
+
+
+def _ring(centre: tuple[float, float], radii: tuple[float, float], count: int) -> np.ndarray:
+    angles = np.linspace(0, 2 * np.pi, count, endpoint=False)
+    return np.stack([centre[0] + radii[0] * np.cos(angles), centre[1] + radii[1] * np.sin(angles)], axis=1)
+
+
+def synthetic_landmarks(rng: np.random.Generator, size: int) -> np.ndarray:
+    """478 points: a face oval, with the eye rings and the outer lips where a face has them."""
+    s = float(size)
+    jitter = rng.normal(0, 0.01 * s, size=2)
+    points = np.zeros((LANDMARK_POINTS, 3), dtype=np.float32)
+    points[:, :2] = _ring((0.5 * s + jitter[0], 0.52 * s + jitter[1]), (0.3 * s, 0.38 * s), LANDMARK_POINTS)
+    for eye, x in ((RIGHT_EYE, 0.36), (LEFT_EYE, 0.64)):
+        ring = _ring((x * s + jitter[0], 0.42 * s + jitter[1]), (0.07 * s, 0.035 * s), len(eye.ring))
+        points[list(eye.ring), :2] = ring
+        points[list(eye.lids), :2] = _ring(
+            (x * s + jitter[0], 0.42 * s + jitter[1]), (0.05 * s, 0.02 * s), len(eye.lids)
+        )
+    mouth = _ring((0.5 * s + jitter[0], 0.7 * s + jitter[1]), (0.12 * s, 0.04 * s), len(LIPS_OUTER))
+    points[list(LIPS_OUTER), :2] = mouth
+    return points
+
+
+def synthetic_face(
+    rng: np.random.Generator, size: int, landmarks: np.ndarray, tone: np.ndarray
+) -> np.ndarray:
+    """A face-like image: textured background, skin oval, eyes, mouth, noise."""
+    small = (rng.random((size // 8, size // 8, 3)) * 255).astype(np.uint8)
+    image = np.asarray(cv2.resize(small, (size, size), interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
+    oval = landmarks[:, :2].astype(np.int32)
+    cv2.fillPoly(image, [cv2.convexHull(oval)], [int(c) for c in tone + rng.normal(0, 8, 3)])
+    for eye in (RIGHT_EYE, LEFT_EYE):
+        cv2.fillPoly(image, [landmarks[list(eye.lids), :2].astype(np.int32)], (40, 40, 40))
+    cv2.fillPoly(image, [landmarks[list(LIPS_OUTER), :2].astype(np.int32)], (60, 60, 170))
+    noise = rng.normal(0, 6, image.shape)
+    return np.clip(image.astype(np.float64) + noise, 0, 255).astype(np.uint8)
+
+
+def write_synthetic_faceset(directory: Path, faces: int, size: int, seed: int) -> Path:
+    rng = np.random.default_rng(seed)
+    (directory / FACES_DIR).mkdir(parents=True, exist_ok=True)
+    (directory / MASKS_DIR).mkdir(parents=True, exist_ok=True)
+    tone = rng.uniform(90, 210, 3)
+    entries = []
+    for i in range(faces):
+        landmarks = synthetic_landmarks(rng, size)
+        name = f"{i:06d}.png"
+        cv2.imwrite(str(directory / FACES_DIR / name), synthetic_face(rng, size, landmarks, tone))
+        hull = cv2.convexHull(landmarks[:, :2].astype(np.float32)).reshape(-1, 2)
+        mask = np.clip(hull_mask_from_polygon(hull, size) * 255 + 0.5, 0, 255).astype(np.uint8)
+        cv2.imwrite(str(directory / MASKS_DIR / name), mask)
+        entries.append(
+            FacesetEntry(
+                file=f"{FACES_DIR}/{name}",
+                mask_file=f"{MASKS_DIR}/{name}",
+                input_index=0,
+                frame_index=i,
+                time_s=i / 30.0,
+                landmarks_crop=landmarks,
+                matrix_frame_to_crop=np.eye(2, 3, dtype=np.float32),
+                pose_deg=(0.0, 0.0, 0.0),
+                sharpness=100.0,
+            )
+        )
+    save_index(directory, FacesetIndex(size, "face", ("synthetic",), tuple(entries)))
+    return directory
+
+
+def hull_mask_from_polygon(polygon: np.ndarray, size: int) -> np.ndarray:
+    mask = np.zeros((size, size), dtype=np.uint8)
+    cv2.fillPoly(mask, [polygon.round().astype(np.int32)], 255)
+    return mask.astype(np.float32) / 255.0
+
+
+def _sync(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def _reset_peak(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+
+
+def _peak_gib(device: str) -> float:
+    return round(torch.cuda.max_memory_allocated() / 2**30, 2) if device == "cuda" else 0.0
+
+
+# --- measuring -----------------------------------------------------------------------------------
+
+
+class GpuSampler:
+    """Samples nvidia-smi's utilisation.gpu every half second in a thread."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        command = ["nvidia-smi", "--query-gpu=utilization.gpu", "--format=csv,noheader,nounits"]
+        while not self._stop.is_set():
+            try:
+                out = subprocess.run(command, capture_output=True, text=True, timeout=5, check=False).stdout
+                self.samples.append(float(out.strip().splitlines()[0]))
+            except (OSError, ValueError, IndexError, subprocess.SubprocessError):
+                pass
+            self._stop.wait(0.5)
+
+    def __enter__(self) -> "GpuSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def summary(self, skip: int = 20) -> dict[str, float]:
+        values = self.samples[skip:] or self.samples
+        if not values:
+            return {}
+        return {
+            "gpu_util_mean": round(statistics.fmean(values), 1),
+            "gpu_util_median": statistics.median(values),
+        }
+
+
+def run_real(args: argparse.Namespace, source: Path, target: Path, work: Path) -> dict[str, object]:
+    """The trainer itself, real loader and augmentation, GAN on from the start."""
+    windows: list[tuple[float, float]] = []
+
+    def on_step(info: StepInfo) -> None:
+        windows.append((info.elapsed_s, info.it_per_s))
+        if len(windows) % 10 == 0:
+            print(
+                f"  step {info.step:6d}  {info.it_per_s:6.1f} it/s  "
+                f"loss_a {info.losses.get('loss_a', 0):.4f}",
+                flush=True,
+            )
+
+    options = TrainOptions(
+        source_dir=source,
+        target_dir=target,
+        model_dir=work / "model",
+        size=args.size,
+        preset=args.preset,
+        minutes=args.minutes,
+        batch=args.batch,
+        gan_warmup_steps=0,
+        preview_every=0,
+        checkpoint_minutes=1e6,
+        log_every=args.log_every,
+        device=args.device,
+        num_workers=args.workers,
+        min_faces=1,
+        export_onnx=False,
+        compile=not args.no_compile,
+    )
+    _reset_peak(args.device)
+    with GpuSampler() as sampler:
+        started = time.perf_counter()
+        result = train(options, on_step=on_step)
+        total_s = time.perf_counter() - started
+    steady = [rate for elapsed, rate in windows if elapsed > args.warmup_s]
+    tail = steady[-max(1, len(steady) // 2) :] if steady else [rate for _, rate in windows]
+    return {
+        "steps": result.steps,
+        "it_per_s_median_last_windows": round(statistics.median(tail), 2) if tail else 0.0,
+        "it_per_s_all_windows": [round(rate, 1) for _, rate in windows],
+        "peak_memory_gib": _peak_gib(args.device),
+        "wall_s_including_load_and_export": round(total_s, 1),
+        "final_losses": result.losses,
+        **sampler.summary(),
+    }
+
+
+def run_synthetic(
+    args: argparse.Namespace, gan: bool, seconds: float, compile: bool = False
+) -> dict[str, object]:
+    """The same step on batches already on the GPU: no loader, no augmentation."""
+    config = preset_config(args.preset, args.size, "face")
+    options = TrainOptions(
+        Path(), Path(), Path(), size=args.size, preset=args.preset, steps=1, batch=args.batch,
+        gan_weight=0.1 if gan else 0.0, gan_warmup_steps=0, device=args.device, compile=compile,
+    )  # fmt: skip
+    device = torch.device(args.device)
+    runner = StepRunner(config, options, device)
+    gen = torch.Generator().manual_seed(0)
+    shape = (args.batch, 3, args.size, args.size)
+    batch = {}
+    for side in ("a", "b"):
+        batch[f"input_{side}"] = torch.randint(0, 256, shape, generator=gen, dtype=torch.uint8).to(device)
+        batch[f"target_{side}"] = torch.randint(0, 256, shape, generator=gen, dtype=torch.uint8).to(device)
+        batch[f"mask_{side}"] = torch.full((args.batch, 1, args.size, args.size), 255, dtype=torch.uint8).to(
+            device
+        )
+        batch[f"features_{side}"] = torch.zeros((args.batch, 1, args.size, args.size), dtype=torch.uint8).to(
+            device
+        )
+    _reset_peak(args.device)
+    step = 0
+    warm_start = time.perf_counter()
+    for _ in range(20):
+        runner.run_step(batch, step)
+        step += 1
+    _sync(args.device)
+    warmup_s = time.perf_counter() - warm_start
+    rates = []
+    end = time.perf_counter() + seconds
+    with GpuSampler() as sampler:
+        while time.perf_counter() < end:
+            t0 = time.perf_counter()
+            for _ in range(50):
+                runner.run_step(batch, step)
+                step += 1
+            _sync(args.device)
+            rates.append(50 / (time.perf_counter() - t0))
+    return {
+        "gan": gan,
+        "compile": compile,
+        "first_20_steps_s": round(warmup_s, 1),
+        "it_per_s_median": round(statistics.median(rates), 2),
+        "peak_memory_gib": _peak_gib(args.device),
+        **sampler.summary(skip=4),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=3.0, help="Length of the real-data run.")
+    parser.add_argument("--synthetic-seconds", type=float, default=45.0)
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--preset", default="df")
+    parser.add_argument("--workers", type=int, default=max(2, min(12, (os.cpu_count() or 4) - 3)))
+    parser.add_argument("--log-every", type=int, default=50)
+    parser.add_argument("--warmup-s", type=float, default=20.0)
+    parser.add_argument("--source", type=Path)
+    parser.add_argument("--target", type=Path)
+    parser.add_argument("--faces", type=int, default=300, help="Faces per synthetic faceset.")
+    parser.add_argument(
+        "--no-compile",
+        action="store_true",
+        help="Train uncompiled (the trainer compiles on CUDA by default).",
+    )
+    parser.add_argument("--device", default="cuda", help="cpu: a dry run of the script's plumbing only.")
+    args = parser.parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("no CUDA device: this check is for a GPU machine (--device cpu for a dry run)")
+    if args.device == "cpu":
+        torch.set_num_threads(1)
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    work = Path(tempfile.mkdtemp(prefix="fc_gpu_check_"))
+    try:
+        if args.source and args.target:
+            source, target = args.source, args.target
+        else:
+            started = time.perf_counter()
+            source = write_synthetic_faceset(work / "a", args.faces, args.size, 1)
+            target = write_synthetic_faceset(work / "b", args.faces, args.size, 2)
+            print(f"synthetic facesets written in {time.perf_counter() - started:.1f} s", flush=True)
+        config = preset_config(args.preset, args.size, "face")
+        from facecraft.swap.trained.nets import PatchDiscriminator, SwapModel
+
+        with torch.device("meta"):
+            g_params, d_params = count_params(SwapModel(config)), count_params(PatchDiscriminator(config))
+        results: dict[str, object] = {
+            "device": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu (dry run)",
+            "torch": torch.__version__,
+            "cpu_count": os.cpu_count(),
+            "preset": args.preset,
+            "size": args.size,
+            "batch": args.batch,
+            "workers": args.workers,
+            "generator_params": g_params,
+            "discriminator_params": d_params,
+            "facesets": "real" if args.source else "synthetic",
+        }
+        print(
+            f"{results['device']}: {args.preset} {args.size}px batch {args.batch}, G {g_params / 1e6:.2f} M, "
+            f"D {d_params / 1e6:.2f} M params, {args.workers} loader workers",
+            flush=True,
+        )
+        print("(b) synthetic batches on the GPU ...", flush=True)
+        results["synthetic_gan"] = run_synthetic(args, gan=True, seconds=args.synthetic_seconds)
+        results["synthetic_no_gan"] = run_synthetic(args, gan=False, seconds=args.synthetic_seconds / 2)
+        if not args.no_compile:
+            results["synthetic_gan_compiled"] = run_synthetic(
+                args, True, args.synthetic_seconds, compile=True
+            )
+        print(json.dumps(results, indent=1), flush=True)
+        print(f"(a) trainer with the real loader and augmentation for {args.minutes} min ...", flush=True)
+        results["real_loader"] = run_real(args, source, target, work)
+        real = results["real_loader"]
+        assert isinstance(real, dict)
+        results["target_it_per_s"] = TARGET_IT_PER_S
+        results["meets_target"] = float(real["it_per_s_median_last_windows"]) >= TARGET_IT_PER_S
+        print(json.dumps(results, indent=2), flush=True)
+        out = os.environ.get("OUT")
+        if out:
+            Path(out).mkdir(parents=True, exist_ok=True)
+            (Path(out) / "gpu_train_check.json").write_text(json.dumps(results, indent=2) + "\n")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

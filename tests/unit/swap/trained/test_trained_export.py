@@ -1,0 +1,68 @@
+"""Export: the ONNX swap path matches PyTorch, with the card and the source face beside it."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+
+from facecraft.swap.trained.card import load_card
+from facecraft.swap.trained.checkpoint import load_checkpoint
+from facecraft.swap.trained.export import INPUT_NAME, OUTPUT_NAMES
+from facecraft.swap.trained.nets import SwapModel, swap_module
+from facecraft.swap.trained.trainer import TrainOptions, export_from_checkpoint, train
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_facesets: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    model_dir = tmp_path_factory.mktemp("export") / "model"
+    options = TrainOptions(
+        source_dir=tiny_facesets[0],
+        target_dir=tiny_facesets[1],
+        model_dir=model_dir,
+        size=32,
+        preset="tiny",
+        steps=3,
+        batch=2,
+        preview_every=0,
+        device="cpu",
+        num_workers=0,
+        threads=1,
+    )
+    train(options)
+    return model_dir
+
+
+def test_onnx_matches_pytorch(trained: Path) -> None:
+    loaded = load_checkpoint(trained)
+    model = SwapModel(loaded.config)
+    model.load_state_dict(loaded.state["model"])
+    faces = torch.rand(3, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        face, mask = swap_module(model).eval()(faces)
+    session = ort.InferenceSession(str(trained / "model.onnx"), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == [INPUT_NAME]
+    assert [o.name for o in session.get_outputs()] == list(OUTPUT_NAMES)
+    onnx_face, onnx_mask = session.run(list(OUTPUT_NAMES), {INPUT_NAME: faces.numpy()})
+    assert onnx_face.shape == (3, 3, 32, 32) and onnx_mask.shape == (3, 1, 32, 32)
+    np.testing.assert_allclose(onnx_face, face.numpy(), atol=1e-4)
+    np.testing.assert_allclose(onnx_mask, mask.numpy(), atol=1e-4)
+    assert float(onnx_face.min()) >= 0.0 and float(onnx_face.max()) <= 1.0
+
+
+def test_card_and_source_face(trained: Path, tiny_facesets: tuple[Path, Path]) -> None:
+    card = load_card(trained)
+    assert (card.size, card.face_type, card.steps) == (32, "whole-face", 3)
+    assert card.source.path == str(tiny_facesets[0]) and card.source.faces == 18
+    assert card.target.faces == 18 and card.losses["loss_a"] > 0
+    assert int(card.architecture["generator_params"]) > 0
+    source_face = cv2.imread(str(trained / "source_face.png"))
+    assert source_face is not None and source_face.shape == (64, 64, 3)  # the faceset's own resolution
+
+
+def test_reexport_from_checkpoint(trained: Path) -> None:
+    (trained / "model.onnx").unlink()
+    path = export_from_checkpoint(trained)
+    assert path == trained / "model.onnx" and path.is_file()

@@ -1,0 +1,125 @@
+"""Training on tiny real facesets: the loss falls, resume is exact, Ctrl-C saves, bad inputs are refused."""
+
+import shutil
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+import typer
+from typer.testing import CliRunner
+
+from facecraft.cli.train_cli import register
+from facecraft.faceset.index import FacesetError, FacesetIndex, load_index, save_index
+from facecraft.swap.trained.checkpoint import CheckpointMismatchError, load_checkpoint
+from facecraft.swap.trained.trainer import StepInfo, TrainError, TrainOptions, train
+
+
+def tiny_options(facesets: tuple[Path, Path], model_dir: Path, steps: int, **changes: object) -> TrainOptions:
+    source, target = facesets
+    options = TrainOptions(
+        source_dir=source,
+        target_dir=target,
+        model_dir=model_dir,
+        size=32,
+        preset="tiny",
+        steps=steps,
+        batch=4,
+        lr=5e-4,
+        warmup_steps=2,
+        gan_warmup_steps=2,
+        preview_every=0,
+        log_every=1,
+        device="cpu",
+        num_workers=0,
+        threads=1,
+    )
+    return replace(options, **changes)  # type: ignore[arg-type]
+
+
+def record(into: dict[int, dict[str, float]]) -> Callable[[StepInfo], None]:
+    def on_step(info: StepInfo) -> None:
+        into[info.step] = dict(info.losses)
+
+    return on_step
+
+
+def test_loss_falls_and_outputs_are_written(tiny_facesets: tuple[Path, Path], tmp_path: Path) -> None:
+    losses: dict[int, dict[str, float]] = {}
+    options = tiny_options(tiny_facesets, tmp_path / "model", 30, gan_warmup_steps=20, preview_every=15)
+    result = train(options, on_step=record(losses))
+    first = sum(losses[s]["loss_a"] + losses[s]["loss_b"] for s in range(1, 6))
+    last = sum(losses[s]["loss_a"] + losses[s]["loss_b"] for s in range(26, 31))
+    assert last < 0.7 * first
+    assert losses[30]["d"] > 0 and losses[10]["d"] == 0  # the critic starts after the warm-up
+    assert result.steps == 30 and result.onnx is not None and result.onnx.is_file()
+    model_dir = tmp_path / "model"
+    for name in ("card.json", "source_face.png", "history.csv", "history.png", "previews/latest.png"):
+        assert (model_dir / name).is_file(), name
+    assert (model_dir / "previews" / "preview_0000015.png").is_file()
+    assert len((model_dir / "history.csv").read_text().splitlines()) == 31
+
+
+def test_resume_matches_an_uninterrupted_run(tiny_facesets: tuple[Path, Path], tmp_path: Path) -> None:
+    straight: dict[int, dict[str, float]] = {}
+    train(tiny_options(tiny_facesets, tmp_path / "straight", 6), on_step=record(straight))
+    resumed: dict[int, dict[str, float]] = {}
+    train(tiny_options(tiny_facesets, tmp_path / "split", 3), on_step=record(resumed))
+    train(tiny_options(tiny_facesets, tmp_path / "split", 6, resume=True), on_step=record(resumed))
+    for step in (4, 5, 6):
+        assert resumed[step] == straight[step], step
+
+
+def test_ctrl_c_saves_a_checkpoint_and_exports(tiny_facesets: tuple[Path, Path], tmp_path: Path) -> None:
+    def interrupt(info: StepInfo) -> None:
+        if info.step == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_options(tiny_facesets, tmp_path / "m", 50), on_step=interrupt)
+    assert load_checkpoint(tmp_path / "m").step == 3
+    assert (tmp_path / "m" / "model.onnx").is_file()
+
+
+def test_resume_at_another_size_is_refused(tiny_facesets: tuple[Path, Path], tmp_path: Path) -> None:
+    train(tiny_options(tiny_facesets, tmp_path / "m", 1))
+    with pytest.raises(CheckpointMismatchError, match="size 32 \\(asked for 48\\)"):
+        train(tiny_options(tiny_facesets, tmp_path / "m", 2, size=48, resume=True))
+
+
+def test_existing_model_needs_resume(tiny_facesets: tuple[Path, Path], tmp_path: Path) -> None:
+    train(tiny_options(tiny_facesets, tmp_path / "m", 1))
+    with pytest.raises(TrainError, match="--resume"):
+        train(tiny_options(tiny_facesets, tmp_path / "m", 2))
+
+
+def test_too_few_faces_is_refused(tiny_facesets: tuple[Path, Path], tmp_path: Path) -> None:
+    index = load_index(tiny_facesets[0])
+    small = tmp_path / "small"
+    small.mkdir()
+    save_index(small, FacesetIndex(index.size, index.face_type, index.inputs, index.entries[:5]))
+    with pytest.raises(FacesetError, match="5 face"):
+        train(tiny_options((small, tiny_facesets[1]), tmp_path / "m", 1))
+
+
+def test_mixed_face_types_are_refused(tiny_facesets: tuple[Path, Path], tmp_path: Path) -> None:
+    other = tmp_path / "head"
+    shutil.copytree(tiny_facesets[1], other)
+    index = load_index(other)
+    save_index(other, FacesetIndex(index.size, "head", index.inputs, index.entries))
+    with pytest.raises(FacesetError, match="same --face-type"):
+        train(tiny_options((tiny_facesets[0], other), tmp_path / "m", 1))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_without_a_gpu_is_an_actionable_error(tiny_facesets: tuple[Path, Path], tmp_path: Path) -> None:
+    with pytest.raises(TrainError, match="--device cpu"):
+        train(tiny_options(tiny_facesets, tmp_path / "m", 1, device="cuda"))
+    app = typer.Typer()
+    register(app)
+    args = ["train", "--source", str(tiny_facesets[0]), "--target", str(tiny_facesets[1])]
+    args += ["-o", str(tmp_path / "m"), "--steps", "1", "--device", "cuda", "--quiet"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert "no CUDA GPU" in result.output
