@@ -60,10 +60,11 @@ def main() -> int:
     parser.add_argument("--source", type=Path, default=MEDIA / "images" / "d30.jpg")
     parser.add_argument("--target", type=Path, default=MEDIA / "videos" / "s18.mp4")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--preset", default=None, help="x264 preset for both runs (default: the swap's).")
     args = parser.parse_args()
     tune_allocator()  # as the facecraft command does
     print(f"load average before: {load_average()} ({os.cpu_count()} cores)")
-    encode = EncodeOptions()
+    encode = EncodeOptions() if args.preset is None else EncodeOptions(preset=args.preset)
     info = probe(args.target)
     config = SwapConfig(source=args.source)
     started = time.perf_counter()

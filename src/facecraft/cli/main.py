@@ -142,7 +142,9 @@ def swap(
     crf: Annotated[
         int, typer.Option(min=0, max=63, help="Quality of the video encode (lower is better).")
     ] = 18,
-    preset: Annotated[Preset, typer.Option(help="Encoder speed preset.")] = "medium",
+    preset: Annotated[
+        Preset, typer.Option(help="Encoder speed preset (slower: smaller files at the same quality).")
+    ] = "fast",
     codec: Annotated[VideoCodec, typer.Option(help="Video codec of the output.")] = "h264",
     start: Annotated[
         float | None, typer.Option(min=0, help="Start at this time in the target (seconds).")
