@@ -3,10 +3,12 @@
 A person's photo (d30.jpg) goes onto a one-second slice of a real video (d18.mp4) through the page
 alone: upload both, pick the face, swap, watch the progress, download the result, then check the file
 with facecraft's own library (it decodes, and ``verify`` finds our marks) and with the page's Verify tab.
-Screenshots of every state are kept under pytest's tmp dir and copied to ``bench/web/`` as the record.
+Screenshots of every state are kept under pytest's tmp dir; with ``FACECRAFT_RECORD_SCREENSHOTS=1`` they are
+also copied to ``bench/web/``, the committed record (a plain test run leaves the working tree alone).
 """
 
 import contextlib
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,7 +56,7 @@ _VIDEOS_READY = """(selector) => {
 
 @dataclass(slots=True)
 class Screenshots:
-    """Saves each page state under ``folder`` and copies it to ``bench/web/`` (the committed record)."""
+    """Saves each page state under ``folder`` (and in ``bench/web/`` when recording, see the module doc)."""
 
     folder: Path
     taken: list[Path] = field(default_factory=list)
@@ -63,8 +65,9 @@ class Screenshots:
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{name}.png"
         page.screenshot(path=str(path), full_page=full_page)
-        RECORD_DIR.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, RECORD_DIR / path.name)
+        if os.environ.get("FACECRAFT_RECORD_SCREENSHOTS") == "1":
+            RECORD_DIR.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, RECORD_DIR / path.name)
         self.taken.append(path)
         return path
 
