@@ -22,7 +22,7 @@ from facecraft.faceset.filters import (
     sharpness,
     thumbnail,
 )
-from facecraft.faceset.index import FACES_DIR, MASKS_DIR, FacesetError
+from facecraft.faceset.index import FACES_DIR, MASKS_DIR, FacesetEntry, FacesetError
 from facecraft.faceset.mask import face_type_mask, mask_to_uint8
 from facecraft.media.validate import translate_write_error
 from facecraft.quality.pose import head_pose
@@ -48,20 +48,6 @@ class CollectSettings:
 
 
 @dataclass(slots=True)
-class KeptFace:
-    """A face kept so far; its files are ``c{slot}.png`` in the partial folder until the end."""
-
-    slot: int
-    input_index: int
-    frame_index: int
-    time_s: float
-    landmarks_crop: FloatArray
-    matrix_frame_to_crop: FloatArray
-    pose_deg: tuple[float, float, float]
-    sharpness: float
-
-
-@dataclass(slots=True)
 class DropCounts:
     """Frames used per input, and what happened to the candidates (one chosen face per frame at most)."""
 
@@ -80,7 +66,8 @@ class FaceCollector:
     def __init__(self, settings: CollectSettings, partial: Path) -> None:
         self.settings = settings
         self.partial = partial
-        self.kept: list[KeptFace] = []
+        self.kept: list[FacesetEntry] = []
+        """Faces kept so far; slot i's files are ``c{i}.png`` in the partial folder until the end."""
         self.duplicates = DuplicateFilter(settings.duplicates)
         self.counts = DropCounts()
         self._pending: dict[int, tuple[Frame, npt.NDArray[np.uint8]]] = {}
@@ -109,7 +96,6 @@ class FaceCollector:
             self.counts.blurred += 1
             return
         thumb = thumbnail(crop_bgr, mask)
-        record = KeptFace(0, input_index, frame_index, time_s, landmarks_crop, matrix, pose_deg, sharp)
         slot = self.duplicates.match(thumb, pose_deg)
         if slot is not None:
             self.counts.duplicates += 1
@@ -119,9 +105,22 @@ class FaceCollector:
             # face, so a slow drift (a head turning a little each frame) cannot walk one slot along
         else:
             slot = self.duplicates.add(thumb, pose_deg)
-            self.kept.append(record)
-        record.slot = slot
-        self.kept[slot] = record
+        name = f"c{slot}.png"
+        entry = FacesetEntry(
+            f"{FACES_DIR}/{name}",
+            f"{MASKS_DIR}/{name}",
+            input_index,
+            frame_index,
+            time_s,
+            landmarks_crop,
+            matrix,
+            pose_deg,
+            sharp,
+        )
+        if slot == len(self.kept):
+            self.kept.append(entry)
+        else:
+            self.kept[slot] = entry
         self._hold(slot, crop_bgr, mask_to_uint8(mask))
 
     def _hold(self, slot: int, crop_bgr: Frame, mask_u8: npt.NDArray[np.uint8]) -> None:
@@ -137,17 +136,18 @@ class FaceCollector:
         crop_bgr, mask_u8 = self._pending.pop(slot)
         _write_pair(self.partial, f"c{slot}.png", crop_bgr, mask_u8)
 
-    def finish(self) -> list[KeptFace]:
-        """Drop the faces blurred relative to the set, delete their files, and return the survivors."""
+    def finish(self) -> list[FacesetEntry]:
+        """Drop the faces blurred relative to the set, delete their files, and return the survivors
+        (their files still named by slot in the partial folder)."""
         threshold = blur_threshold([k.sharpness for k in self.kept], self.settings.blur)
         survivors = [k for k in self.kept if k.sharpness >= threshold]
-        for record in self.kept:
-            if record.sharpness >= threshold:
-                if record.slot in self._pending:
-                    self._write(record.slot)
-            elif self._pending.pop(record.slot, None) is None:
-                (self.partial / FACES_DIR / f"c{record.slot}.png").unlink()
-                (self.partial / MASKS_DIR / f"c{record.slot}.png").unlink()
+        for slot, entry in enumerate(self.kept):
+            if entry.sharpness >= threshold:
+                if slot in self._pending:
+                    self._write(slot)
+            elif self._pending.pop(slot, None) is None:
+                (self.partial / entry.file).unlink()
+                (self.partial / entry.mask_file).unlink()
         self.counts.blurred += len(self.kept) - len(survivors)
         return survivors
 

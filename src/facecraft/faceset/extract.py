@@ -14,14 +14,14 @@ import threading
 import time
 from collections.abc import Callable, Generator
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from facecraft.errors import SelectionError
 from facecraft.faces.analyzer import FaceAnalyzer
 from facecraft.faces.face import Face
 from facecraft.faces.selection import FaceSelector, SelectionPolicy
-from facecraft.faceset.collect import CollectSettings, DropCounts, FaceCollector, KeptFace, write_png
+from facecraft.faceset.collect import CollectSettings, DropCounts, FaceCollector, write_png
 from facecraft.faceset.crop import FaceType, parse_face_type
 from facecraft.faceset.filters import (
     DEFAULT_BLUR_FLOOR,
@@ -233,26 +233,15 @@ def _chosen_faces(
             yield frame.index, frame.time_s, frame.image_bgr, selector.select(frame.image_bgr, faces)[:1]
 
 
-def _finalise_files(partial: Path, survivors: list[KeptFace]) -> list[FacesetEntry]:
-    """Rename the survivors' files to NNNNNN.png in order and make their index entries."""
+def _finalise_files(partial: Path, survivors: list[FacesetEntry]) -> list[FacesetEntry]:
+    """Rename the survivors' files to NNNNNN.png in order and point their index entries at them."""
     entries: list[FacesetEntry] = []
-    for number, record in enumerate(survivors):
+    for number, entry in enumerate(survivors):
         name = f"{number:06d}.png"
-        for folder in (FACES_DIR, MASKS_DIR):
-            (partial / folder / f"c{record.slot}.png").rename(partial / folder / name)
-        entries.append(
-            FacesetEntry(
-                file=f"{FACES_DIR}/{name}",
-                mask_file=f"{MASKS_DIR}/{name}",
-                input_index=record.input_index,
-                frame_index=record.frame_index,
-                time_s=record.time_s,
-                landmarks_crop=record.landmarks_crop,
-                matrix_frame_to_crop=record.matrix_frame_to_crop,
-                pose_deg=record.pose_deg,
-                sharpness=record.sharpness,
-            )
-        )
+        face_file, mask_file = f"{FACES_DIR}/{name}", f"{MASKS_DIR}/{name}"
+        (partial / entry.file).rename(partial / face_file)
+        (partial / entry.mask_file).rename(partial / mask_file)
+        entries.append(replace(entry, file=face_file, mask_file=mask_file))
     return entries
 
 
