@@ -10,15 +10,16 @@ Layout of a faceset directory::
 Landmarks are stored in crop pixels (x, y, z); ``matrix_frame_to_crop`` says where the crop came from.
 """
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from facecraft.errors import FacecraftError
 from facecraft.faceset.crop import FaceType, parse_face_type
+from facecraft.jsonfile import read_format_json, write_json_atomic
 from facecraft.types import FloatArray
 
 FACESET_FORMAT = "facecraft-faceset/1"
@@ -102,11 +103,7 @@ class FacesetIndex:
 
 def save_index(directory: Path, index: FacesetIndex) -> Path:
     """Write ``faceset.json`` atomically (temporary file then rename)."""
-    path = directory / INDEX_FILE
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(index.to_json(), separators=(",", ":")) + "\n")
-    tmp.replace(path)
-    return path
+    return write_json_atomic(directory / INDEX_FILE, index.to_json())
 
 
 def load_index(directory: Path) -> FacesetIndex:
@@ -116,13 +113,9 @@ def load_index(directory: Path) -> FacesetIndex:
         raise FacesetError(f"'{directory}' is not a faceset directory (make one with 'facecraft extract')")
     if not path.is_file():
         raise FacesetError(f"'{directory}' has no {INDEX_FILE}: make the faceset with 'facecraft extract'")
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        message = f"the faceset index '{path}' cannot be read ({error}); extract the faceset again"
-        raise FacesetError(message) from error
-    if not isinstance(data, dict) or data.get("format") != FACESET_FORMAT:
-        raise FacesetError(f"'{path}' is not a facecraft faceset index of format {FACESET_FORMAT}")
+    data: Any = read_format_json(
+        path, FACESET_FORMAT, "a facecraft faceset index", "extract the faceset again", FacesetError
+    )
     try:
         return FacesetIndex(
             size=int(data["size"]),

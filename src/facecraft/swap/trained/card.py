@@ -7,12 +7,13 @@ gate, the quality report and swaps that name no source photo). Training also kee
 ``previews/`` and ``history.csv`` there.
 """
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from facecraft.errors import FacecraftError
 from facecraft.faceset.crop import FaceType, parse_face_type
+from facecraft.jsonfile import read_format_json, write_json_atomic
 
 CARD_FORMAT = "facecraft-trained/1"
 CARD_FILE = "card.json"
@@ -57,11 +58,7 @@ class ModelCard:
 
     def save(self, model_dir: Path) -> Path:
         """Write ``card.json`` atomically (temporary file then rename)."""
-        path = model_dir / CARD_FILE
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=2) + "\n")
-        tmp.replace(path)
-        return path
+        return write_json_atomic(model_dir / CARD_FILE, self.to_json(), indent=2)
 
 
 def _summary(data: object, key: str, where: Path) -> FacesetSummary:
@@ -81,13 +78,9 @@ def load_card(model_dir: Path) -> ModelCard:
         raise ModelCardError(f"'{model_dir}' is not a model directory (train one with 'facecraft train')")
     if not path.is_file():
         raise ModelCardError(f"'{model_dir}' has no {CARD_FILE}: train or export a model there first")
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        message = f"the model card '{path}' cannot be read ({error}); re-export the model"
-        raise ModelCardError(message) from error
-    if not isinstance(data, dict) or data.get("format") != CARD_FORMAT:
-        raise ModelCardError(f"'{path}' is not a facecraft model card of format {CARD_FORMAT}")
+    data: Any = read_format_json(
+        path, CARD_FORMAT, "a facecraft model card", "re-export the model", ModelCardError
+    )
     try:
         losses = {str(k): float(v) for k, v in dict(data.get("losses", {})).items()}
         return ModelCard(
