@@ -82,6 +82,10 @@ def train(
     lr: Annotated[
         float | None, typer.Option(min=0.0, help="Learning rate (Adam; default: the preset's).")
     ] = None,
+    schedule: Annotated[
+        str,
+        typer.Option(help="Learning rate: constant, or cosine (falls to a tenth by the last of --steps)."),
+    ] = "constant",
     gan_weight: Annotated[
         float, typer.Option(min=0.0, help="Weight of the adversarial loss (0: off).")
     ] = 0.1,
@@ -125,6 +129,7 @@ def train(
             minutes=minutes,
             batch=batch,
             lr=lr,
+            schedule=schedule,  # type: ignore[arg-type]
             gan_weight=gan_weight,
             gan_warmup_steps=gan_warmup,
             preview_every=preview_every,

@@ -22,12 +22,13 @@ from facecraft.types import FloatArray, Frame
 class TrackerSettings:
     """detect_every: run the detector at least every N frames; max_missed: frames a lost track is kept
     for re-identification; revive_distance: how far (in face sizes) a returning face may be from where
-    its track was lost."""
+    its track was lost; smoothing: the causal filter on emitted landmarks (None: raw, for a centred
+    smoothing later, ``faces.lookahead``)."""
 
     detect_every: int = 10
     max_missed: int = 30
     revive_distance: float = 0.75
-    smoothing: OneEuroSettings = field(default_factory=OneEuroSettings)
+    smoothing: OneEuroSettings | None = field(default_factory=OneEuroSettings)
 
     def __post_init__(self) -> None:
         if self.detect_every < 1:
@@ -43,7 +44,7 @@ class _Track:
     track_id: int
     raw_landmarks: FloatArray
     score: float
-    smoother: OneEuroFilter
+    smoother: OneEuroFilter | None
     missed: int = 0
     frames_seen: int = 1
 
@@ -134,7 +135,9 @@ class FaceTracker:
         return best
 
     def _start(self, face: Face) -> _Track:
-        track = _Track(self._next_id, face.landmarks_478, face.score, OneEuroFilter(self._settings.smoothing))
+        smoothing = self._settings.smoothing
+        smoother = OneEuroFilter(smoothing) if smoothing is not None else None
+        track = _Track(self._next_id, face.landmarks_478, face.score, smoother)
         self._next_id += 1
         self._tracks.append(track)
         return track
@@ -157,7 +160,11 @@ class FaceTracker:
         for track in self._tracks:
             if track.missed > 0:
                 continue
-            smoothed = track.smoother(track.raw_landmarks, time_s, track.size_px)
+            smoothed = (
+                track.raw_landmarks
+                if track.smoother is None
+                else track.smoother(track.raw_landmarks, time_s, track.size_px)
+            )
             faces.append(Face(bbox_from_landmarks(smoothed), track.score, smoothed, track.track_id))
         return sorted(faces, key=lambda f: float(f.bbox_xyxy[0]))
 

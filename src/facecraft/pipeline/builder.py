@@ -6,6 +6,7 @@ from facecraft.faces.analyzer import FaceAnalyzer
 from facecraft.faces.detector import BlazeFaceDetector
 from facecraft.faces.identity import DlibIdentity
 from facecraft.faces.mesh import FaceMesh
+from facecraft.faces.smoothing import OneEuroSettings
 from facecraft.faces.tracker import FaceTracker, TrackerSettings
 
 
@@ -21,8 +22,12 @@ def build_analyzer(config: AnalysisConfig = AnalysisConfig()) -> FaceAnalyzer:
     )
 
 
-def build_tracker(analyzer: FaceAnalyzer, config: AnalysisConfig = AnalysisConfig()) -> FaceTracker:
-    return FaceTracker(analyzer, TrackerSettings(detect_every=config.detect_every))
+def build_tracker(
+    analyzer: FaceAnalyzer, config: AnalysisConfig = AnalysisConfig(), smooth: bool = True
+) -> FaceTracker:
+    """A tracker for one video; ``smooth`` False leaves landmarks raw (for a later centred smoothing)."""
+    smoothing = OneEuroSettings() if smooth else None
+    return FaceTracker(analyzer, TrackerSettings(detect_every=config.detect_every, smoothing=smoothing))
 
 
 def build_identity() -> DlibIdentity:

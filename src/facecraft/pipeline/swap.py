@@ -21,6 +21,7 @@ from typing import Protocol
 from facecraft.errors import FacecraftError
 from facecraft.faces.analyzer import FaceAnalyzer
 from facecraft.faces.face import Face
+from facecraft.faces.lookahead import LandmarkLookahead
 from facecraft.faces.selection import FaceSelector
 from facecraft.faces.tracker import FaceTracker
 from facecraft.media.image import read_image, write_image
@@ -125,6 +126,8 @@ class SwapComponents:
     compositor: FaceCompositor
     gate: ContentChecker
     observers: Sequence[FrameObserver] = ()
+    make_lookahead: "Callable[[], LandmarkLookahead[VideoFrame]] | None" = None
+    """Fresh per-video centred landmark smoothing (frames wait ``delay`` frames); None: none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +195,11 @@ class _FrameSwapper:
         self.tally = _Tally()
 
     def process(self, frame_bgr: Frame, index: int, time_s: float) -> Frame:
+        """Analyse and swap one frame at once (an image, or a video without look-ahead)."""
+        return self.render(frame_bgr, index, time_s, self.analyse(frame_bgr, time_s))
+
+    def analyse(self, frame_bgr: Frame, time_s: float) -> list[Face]:
+        """The faces of this frame to swap (tracked, selected, large enough)."""
         t = time.perf_counter()
         if self.tally.first_frame_at is None:
             self.tally.first_frame_at = t
@@ -201,9 +209,15 @@ class _FrameSwapper:
             faces = [f.with_track(i) for i, f in enumerate(self._c.analyzer.analyze(frame_bgr))]
         chosen = self._selector.select(frame_bgr, faces)
         usable = [f for f in chosen if f.size_px >= self._request.min_face_px]
-        t = self.tally.timed("analyse", t)
+        self.tally.tiny_faces_skipped += len(chosen) - len(usable)
+        self.tally.timed("analyse", t)
+        return usable
+
+    def render(self, frame_bgr: Frame, index: int, time_s: float, faces: Sequence[Face]) -> Frame:
+        """Swap, blend and mark one frame whose faces ``analyse`` found (smoothed since, maybe)."""
+        t = time.perf_counter()
         output = frame_bgr
-        for face in usable:
+        for face in faces:
             result = self._c.swapper.swap(frame_bgr, face)
             t = self.tally.timed("swap", t)
             output = self._c.compositor.composite(output, face, result)
@@ -212,12 +226,11 @@ class _FrameSwapper:
             output = stage.process(output, index, time_s)
         t = self.tally.timed("mark", t)
         for observer in self._c.observers:
-            observer.observe(index, time_s, frame_bgr, output, usable)
+            observer.observe(index, time_s, frame_bgr, output, list(faces))
         self.tally.timed("observe", t)
         self.tally.frames += 1
-        self.tally.frames_with_target += bool(usable)
-        self.tally.faces_swapped += len(usable)
-        self.tally.tiny_faces_skipped += len(chosen) - len(usable)
+        self.tally.frames_with_target += bool(faces)
+        self.tally.faces_swapped += len(faces)
         return output
 
 
@@ -311,20 +324,33 @@ def _run_video(
         BackgroundWriter(writer) as background,
         BackgroundWorker(screen.check, "facecraft-gate", GATE_QUEUE_FRAMES) as gate,
     ):
+        lookahead = components.make_lookahead() if components.make_lookahead is not None else None
+
+        def finish(frame: VideoFrame, faces: list[Face]) -> None:
+            output = frame_swapper.render(frame.image_bgr, frame.index, frame.time_s, faces)
+            t = time.perf_counter()
+            background.write(output, frame.time_s)
+            tally.timed("write", t)
+            if on_progress is not None:
+                on_progress(frame.index + 1, expected)
+
         t = time.perf_counter()
         for frame, next_time_s in with_next_time(reader):
-            t = tally.timed("read", t)
+            tally.timed("read", t)
             gate.raise_error()  # a refusal found meanwhile stops the swap here
             if cancel is not None and cancel.is_set():
                 raise CancelledError()
             if screen.due(frame, next_time_s):
                 gate.submit(_detached(frame))
-            output = frame_swapper.process(frame.image_bgr, frame.index, frame.time_s)
+            faces = frame_swapper.analyse(frame.image_bgr, frame.time_s)
+            if lookahead is None:
+                finish(frame, faces)
+            else:
+                for waited, smoothed in lookahead.push(frame, faces):
+                    finish(waited, smoothed)
             t = time.perf_counter()
-            background.write(output, frame.time_s)
-            t = tally.timed("write", t)
-            if on_progress is not None:
-                on_progress(frame.index + 1, expected)
+        for waited, smoothed in lookahead.flush() if lookahead is not None else ():
+            finish(waited, smoothed)
         gate.close()  # every sampled frame checked: a refusal is raised here, before the output exists
         screen.finish()
         background.close()

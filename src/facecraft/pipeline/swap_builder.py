@@ -7,7 +7,9 @@ from pathlib import Path
 from facecraft.blend.compositor import CompositeSettings, Compositor
 from facecraft.errors import FacecraftError, NoFaceError
 from facecraft.faces.analyzer import FaceAnalyzer
+from facecraft.faces.lookahead import LandmarkLookahead, LookaheadSettings
 from facecraft.faces.selection import FaceSelector, SelectionPolicy
+from facecraft.media.reader import VideoFrame
 from facecraft.pipeline.analyze import embed_reference
 from facecraft.pipeline.builder import AnalysisConfig, build_analyzer, build_identity, build_tracker
 from facecraft.pipeline.marking import Marking, MarkingOptions, build_marking
@@ -16,9 +18,11 @@ from facecraft.provenance.record import InputRole, JsonScalar
 from facecraft.safety.gate import build_content_gate
 from facecraft.swap import mesh as _mesh_backend
 from facecraft.swap.base import SWAPPERS, SourceIdentity, SwapperConfig
+from facecraft.swap.shape import still_points
 from facecraft.swap.source import load_source
 from facecraft.swap.trained import onnx_swapper as _trained_backend
 from facecraft.swap.trained.card import SOURCE_FACE_FILE, load_card
+from facecraft.swap.triangles import load_topology
 
 REGISTERED_BACKENDS = (_mesh_backend, _trained_backend)
 """Backend modules imported for their registration (explicit, no file scanning)."""
@@ -37,6 +41,9 @@ class SwapConfig:
         core). None: one per core for the trained swapper (its model is the heaviest stage and its idle
         workers sleep; on 2 cores, 2 threads were as fast as 1 or faster in bench/trained_inference.py),
         else as many as the analysis uses.
+    lookahead: a video's landmarks are smoothed over the frames before and after each one
+        (``faces.lookahead``; frames wait ``delay`` frames, about 0.7 s); None: the tracker's causal
+        filter instead, which lags.
     """
 
     source: Path | None
@@ -46,6 +53,7 @@ class SwapConfig:
     swapper_threads: int | None = None
     composite: CompositeSettings = field(default_factory=CompositeSettings)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+    lookahead: LookaheadSettings | None = field(default_factory=LookaheadSettings)
 
 
 class SourceRequiredError(FacecraftError):
@@ -118,14 +126,25 @@ def build_swap(config: SwapConfig, observers: tuple[FrameObserver, ...] = ()) ->
     swapper = factory(SwapperConfig(num_threads=swapper_threads(config), model_dir=config.model_dir))
     return SwapComponents(
         analyzer=analyzer,
-        make_tracker=lambda: build_tracker(analyzer, config.analysis),
+        make_tracker=lambda: build_tracker(analyzer, config.analysis, smooth=config.lookahead is None),
         make_selector=build_selector_factory(config.faces, analyzer),
         source=load_swap_source(config, analyzer),
         swapper=swapper,
         compositor=Compositor(config.composite),
         gate=build_content_gate(),
         observers=observers,
+        make_lookahead=lookahead_factory(config.lookahead),
     )
+
+
+def lookahead_factory(
+    settings: LookaheadSettings | None,
+) -> Callable[[], LandmarkLookahead[VideoFrame]] | None:
+    """Fresh per-video centred landmark smoothing over the mesh's still and moving points."""
+    if settings is None:
+        return None
+    steady = still_points(load_topology().layout_468)
+    return lambda: LandmarkLookahead[VideoFrame](steady, settings)
 
 
 MODELS_USED = (

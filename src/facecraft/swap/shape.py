@@ -127,6 +127,15 @@ def stable_points(layout: FloatArray) -> npt.NDArray[np.int64]:
     return np.flatnonzero(stable)
 
 
+def still_points(layout: FloatArray) -> npt.NDArray[np.int64]:
+    """The stable points and the face outline above the nose base: what only noise moves fast, so a
+    tracker may steady them hard (the lips, jaw and eyelids are left to follow expressions)."""
+    xy = layout[:, :2]
+    oval = np.asarray(FACE_OVAL, dtype=np.int64)
+    upper_oval = oval[xy[oval, 1] <= xy[SUBNASALE, 1]]
+    return np.union1d(stable_points(layout), upper_oval)
+
+
 def spline_weights(layout_xy: Array64, control: npt.NDArray[np.int64], smoothing: float) -> Array64:
     """W (468 x C): offsets at all points = W @ offsets at the control points (thin-plate spline)."""
     centres = layout_xy[control]

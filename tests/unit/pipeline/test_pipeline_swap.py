@@ -5,10 +5,12 @@ from pathlib import Path
 
 import av
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from facecraft.errors import CorruptMediaError
 from facecraft.faces.face import Face
+from facecraft.faces.lookahead import LookaheadSettings
 from facecraft.faces.selection import FaceSelector, SelectionPolicy
 from facecraft.media.image import read_image, write_image
 from facecraft.media.probe import probe
@@ -18,23 +20,30 @@ from facecraft.pipeline.background import BackgroundWorker
 from facecraft.pipeline.builder import build_analyzer, build_tracker
 from facecraft.pipeline.marking import Marking
 from facecraft.pipeline.swap import CancelledError, SwapComponents, SwapRequest, run_swap
+from facecraft.pipeline.swap_builder import lookahead_factory
 from facecraft.safety.gate import ContentGate, ContentRefusedError, VideoScreen
 from facecraft.safety.nudenet import Finding
 from facecraft.swap.base import SourceIdentity, SwapResult
+from facecraft.swap.shape import still_points
+from facecraft.swap.triangles import load_topology
 from facecraft.types import Frame
 
 MAGENTA = np.array([255, 0, 255], dtype=np.uint8)
 
 
 class PaintSwapper:
-    """Paints the face box magenta: easy to see in the output, no models."""
+    """Paints the face box magenta: easy to see in the output, no models. Keeps the landmarks it saw."""
 
     prepared = 0
+
+    def __init__(self) -> None:
+        self.seen: list[npt.NDArray[np.float32]] = []
 
     def prepare(self, source: SourceIdentity) -> None:
         self.prepared += 1
 
     def swap(self, frame_bgr: Frame, target: Face) -> SwapResult:
+        self.seen.append(target.landmarks_478.copy())
         x0, y0, x1, y1 = (int(v) for v in target.bbox_xyxy)
         h, w = y1 - y0, x1 - x0
         matrix = np.array([[1, 0, x0], [0, 1, y0]], dtype=np.float32)
@@ -145,7 +154,9 @@ class RefuseBrightDetector:
         return []
 
 
-def _components(gate: RecordingGate | ContentGate | None = None) -> SwapComponents:
+def _components(
+    gate: RecordingGate | ContentGate | None = None, lookahead: LookaheadSettings | None = None
+) -> SwapComponents:
     analyzer = build_analyzer()
     blank = np.zeros((8, 8, 3), dtype=np.uint8)
     landmarks = np.zeros((478, 3), dtype=np.float32)
@@ -153,12 +164,13 @@ def _components(gate: RecordingGate | ContentGate | None = None) -> SwapComponen
     source_face = Face(np.array([1, 1, 7, 7], dtype=np.float32), 1.0, landmarks)
     return SwapComponents(
         analyzer=analyzer,
-        make_tracker=lambda: build_tracker(analyzer),
+        make_tracker=lambda: build_tracker(analyzer, smooth=lookahead is None),
         make_selector=lambda: FaceSelector(SelectionPolicy("all")),
         source=SourceIdentity(blank, source_face, notes=("source note",)),
         swapper=PaintSwapper(),
         compositor=PasteCompositor(),
         gate=gate or RecordingGate(),
+        make_lookahead=lookahead_factory(lookahead),
     )
 
 
@@ -203,12 +215,18 @@ def test_cancel_leaves_no_output(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.mp4"]
 
 
-def test_real_video_keeps_frames_timestamps_and_audio(media_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("lookahead", [None, LookaheadSettings()], ids=["causal", "lookahead"])
+def test_real_video_keeps_frames_timestamps_and_audio(
+    media_dir: Path, tmp_path: Path, lookahead: LookaheadSettings | None
+) -> None:
     target = media_dir / "videos" / "d18.mp4"
     output = tmp_path / "out.mp4"
     progress: list[tuple[int, int | None]] = []
     report = run_swap(
-        SwapRequest(target, output), _components(), _marking(), lambda d, t: progress.append((d, t))
+        SwapRequest(target, output),
+        _components(lookahead=lookahead),
+        _marking(),
+        lambda d, t: progress.append((d, t)),
     )
     assert report.frames == 216 and report.frames_with_target == 216 and report.faces_swapped == 216
     assert progress[-1] == (216, 216)
@@ -218,6 +236,28 @@ def test_real_video_keeps_frames_timestamps_and_audio(media_dir: Path, tmp_path:
     middle = pairs[100][1].image_bgr
     assert np.count_nonzero(np.all(np.abs(middle.astype(int) - MAGENTA) < 40, axis=2)) > 2000
     assert _audio_packets(target) == _audio_packets(output)
+
+
+def test_lookahead_hands_the_swapper_steadier_landmarks(media_dir: Path, tmp_path: Path) -> None:
+    """d18 is a still, frontal face: frame-to-frame landmark motion is mostly the mesh model's noise."""
+    target = media_dir / "videos" / "d18.mp4"
+    still = still_points(load_topology().layout_468)
+    motion = {}
+    for name, lookahead in (("raw", None), ("causal", None), ("lookahead", LookaheadSettings())):
+        components = _components(lookahead=lookahead)
+        if name == "raw":
+            components.make_tracker = lambda a=components.analyzer: build_tracker(a, smooth=False)
+        swapper = components.swapper
+        assert isinstance(swapper, PaintSwapper)
+        run_swap(SwapRequest(target, tmp_path / f"{name}.mp4", end_s=3.0), components, _marking())
+        seen = np.stack(swapper.seen)[:, :468, :2]
+        assert len(seen) == 90
+        steps = np.linalg.norm(np.diff(seen, axis=0), axis=2)
+        motion[name] = float(steps.mean())
+        motion[f"{name} still"] = float(steps[:, still].mean())
+    assert motion["lookahead"] < motion["causal"] < 0.7 * motion["raw"]
+    # The points expressions move little (the brows and lashes that shimmered) are steadied most.
+    assert motion["lookahead still"] < 0.6 * motion["causal still"]
 
 
 def test_trimmed_window(media_dir: Path, tmp_path: Path) -> None:
@@ -271,14 +311,19 @@ def test_a_clean_target_is_checked_from_the_swap_frames_and_written(tmp_path: Pa
     assert greys[0] < 5 and abs(greys[1] - 60) < 5 and abs(greys[-1] - 150) < 5
 
 
-def test_a_refusal_mid_swap_stops_it_and_leaves_no_output_or_temporary_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("lookahead", [None, LookaheadSettings()], ids=["causal", "lookahead"])
+def test_a_refusal_mid_swap_stops_it_and_leaves_no_output_or_temporary_file(
+    tmp_path: Path, lookahead: LookaheadSettings | None
+) -> None:
     target = _faceless_video(tmp_path / "plain.mp4", frames=96, bright_from=12)  # white from 1.0 s
     stage = CountingStage()
     detector = RefuseBrightDetector(200)
 
     with pytest.raises(ContentRefusedError) as refused:
         run_swap(
-            SwapRequest(target, tmp_path / "out.mp4"), _components(ContentGate(detector)), _marking(stage)
+            SwapRequest(target, tmp_path / "out.mp4"),
+            _components(ContentGate(detector), lookahead),
+            _marking(stage),
         )
 
     assert refused.value.exit_code == 3

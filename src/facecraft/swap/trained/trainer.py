@@ -136,6 +136,14 @@ class TrainOptions:
             raise TrainError(f"--batch must be at least 1, got {self.batch}")
         if self.gan_weight < 0:
             raise TrainError(f"--gan-weight must be 0 (off) or more, got {self.gan_weight}")
+        if self.schedule not in get_args(Schedule):
+            raise TrainError(
+                f"--schedule must be one of {', '.join(get_args(Schedule))}, got {self.schedule!r}"
+            )
+        if self.schedule == "cosine" and self.steps is None:
+            raise TrainError(
+                "--schedule cosine decays over --steps N: give --steps (with or without --minutes)"
+            )
         if self.num_workers < 0:
             raise TrainError(f"--workers must be 0 or more, got {self.num_workers}")
         try:

@@ -1,0 +1,125 @@
+"""Centred landmark smoothing: no lag on steady motion, noise removed, runs kept apart, bounded memory."""
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from facecraft.faces.face import LANDMARK_POINTS, Face, bbox_from_landmarks
+from facecraft.faces.lookahead import LandmarkLookahead, LookaheadSettings, local_linear_weights
+
+STEADY = np.arange(0, 200)
+"""The first 200 points count as steady (wide window); the rest are fast (narrow window)."""
+SETTINGS = LookaheadSettings(steady_radius=6, steady_sigma=3.0, fast_radius=2, fast_sigma=1.0)
+
+
+def _grid() -> npt.NDArray[np.float32]:
+    rng = np.random.default_rng(0)
+    xy = rng.uniform(100.0, 300.0, size=(LANDMARK_POINTS, 2))
+    z = rng.uniform(-20.0, 20.0, size=(LANDMARK_POINTS, 1))
+    return np.hstack([xy, z]).astype(np.float32)
+
+
+def _face(landmarks: npt.NDArray[np.float32], track_id: int | None = 0) -> Face:
+    return Face(bbox_from_landmarks(landmarks), 0.9, landmarks.astype(np.float32), track_id)
+
+
+def _run(lookahead: LandmarkLookahead[int], frames: list[list[Face]]) -> list[tuple[int, list[Face]]]:
+    out: list[tuple[int, list[Face]]] = []
+    for index, faces in enumerate(frames):
+        out.extend(lookahead.push(index, faces))
+    out.extend(lookahead.flush())
+    return out
+
+
+def test_weights_reproduce_a_line_and_sum_to_one() -> None:
+    for offsets in ([-3, -2, -1, 0, 1, 2, 3], [-4, -3, -2, -1, 0], [0, 1, 2], [0]):
+        weights = local_linear_weights(offsets, 2.0)
+        assert weights.sum() == pytest.approx(1.0)
+        line = 5.0 + 0.7 * np.asarray(offsets, dtype=np.float64)
+        assert float(weights @ line) == pytest.approx(5.0)
+
+
+def test_every_frame_comes_back_once_in_order_after_the_delay() -> None:
+    lookahead: LandmarkLookahead[int] = LandmarkLookahead(STEADY, SETTINGS)
+    base = _grid()
+    returned: list[int] = []
+    for index in range(20):
+        ready = lookahead.push(index, [_face(base)])
+        returned.extend(item for item, _ in ready)
+        assert len(returned) == max(0, index + 1 - SETTINGS.delay)
+    returned.extend(item for item, _ in lookahead.flush())
+    assert returned == list(range(20))
+
+
+def test_steady_motion_passes_without_lag_and_noise_is_removed() -> None:
+    rng = np.random.default_rng(1)
+    base = _grid()
+    truth = [base + np.float32(2.0 * i) * np.array([1.0, 0.5, 0.0], np.float32) for i in range(40)]
+    noisy = [t + rng.normal(0.0, 1.0, size=t.shape).astype(np.float32) for t in truth]
+    out = _run(LandmarkLookahead(STEADY, SETTINGS), [[_face(n)] for n in noisy])
+    # Away from the ends, where the window is whole.
+    middle = range(SETTINGS.delay, 40 - SETTINGS.delay)
+    raw_error = np.mean([np.abs(noisy[i][:, :2] - truth[i][:, :2]).mean() for i in middle])
+    steady_error = np.mean(
+        [np.abs(out[i][1][0].landmarks_478[STEADY, :2] - truth[i][STEADY, :2]).mean() for i in middle]
+    )
+    fast_error = np.mean(
+        [np.abs(out[i][1][0].landmarks_478[200:, :2] - truth[i][200:, :2]).mean() for i in middle]
+    )
+    assert steady_error < 0.35 * raw_error  # the wide window removes most of the noise
+    assert fast_error < 0.8 * raw_error  # the narrow one some
+    # No lag: the mean position error has no drift along the motion.
+    drift = np.mean([(out[i][1][0].landmarks_478[:, 0] - truth[i][:, 0]).mean() for i in middle])
+    assert abs(drift) < 0.1
+
+
+def test_clean_linear_motion_is_reproduced_exactly_even_at_the_ends() -> None:
+    base = _grid()
+    truth = [base + np.float32(3.0 * i) for i in range(12)]
+    out = _run(LandmarkLookahead(STEADY, SETTINGS), [[_face(t)] for t in truth])
+    for i, (_, faces) in enumerate(out):
+        np.testing.assert_allclose(faces[0].landmarks_478, truth[i], atol=1e-3)
+        np.testing.assert_allclose(faces[0].bbox_xyxy, bbox_from_landmarks(truth[i]), atol=1e-3)
+
+
+def test_a_gap_or_a_cut_starts_a_new_run() -> None:
+    base = _grid()
+    far = base + np.float32(500.0)
+    frames: list[list[Face]] = [[_face(base)] for _ in range(5)]
+    frames += [[]]  # the face is not tracked in frame 5
+    frames += [[_face(far)] for _ in range(5)]  # it comes back elsewhere
+    frames += [[_face(base)] for _ in range(5)]  # and cuts back without a gap
+    out = _run(LandmarkLookahead(STEADY, SETTINGS), frames)
+    assert [len(faces) for _, faces in out] == [len(f) for f in frames]
+    for (_, faces), given in zip(out, frames, strict=True):
+        if given:  # each run is constant, so smoothing within a run changes nothing
+            np.testing.assert_allclose(faces[0].landmarks_478, given[0].landmarks_478, atol=1e-3)
+
+
+def test_tracks_are_smoothed_apart_and_faces_without_a_track_pass() -> None:
+    a, b = _grid(), _grid() + np.float32(40.0)
+    untracked = _face(_grid() + np.float32(7.0), track_id=None)
+    frames = [[_face(a, 0), _face(b + np.float32(i), 1), untracked] for i in range(10)]
+    out = _run(LandmarkLookahead(STEADY, SETTINGS), frames)
+    for i, (_, faces) in enumerate(out):
+        np.testing.assert_allclose(faces[0].landmarks_478, a, atol=1e-3)
+        np.testing.assert_allclose(faces[1].landmarks_478, b + np.float32(i), atol=1e-3)
+        assert faces[2] is untracked
+
+
+def test_memory_stays_bounded_over_a_long_video() -> None:
+    lookahead: LandmarkLookahead[int] = LandmarkLookahead(STEADY, SETTINGS)
+    base = _grid()
+    for index in range(300):
+        lookahead.push(index, [_face(base, track_id=index // 50)])  # a new track every 50 frames
+    runs = lookahead._runs  # the internals: at most the window's frames per live track are kept
+    assert len(runs) <= 2
+    assert sum(len(r.landmarks) for track in runs.values() for r in track) <= 2 * SETTINGS.delay + 2
+
+
+def test_settings_are_checked() -> None:
+    with pytest.raises(ValueError):
+        LookaheadSettings(steady_radius=-1)
+    with pytest.raises(ValueError):
+        LookaheadSettings(fast_sigma=0.0)
+    assert LookaheadSettings(steady_radius=3, fast_radius=7).delay == 7
