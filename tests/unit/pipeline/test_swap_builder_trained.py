@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from facecraft.blend.compositor import CompositeSettings
 from facecraft.cli.swap_command import SwapUsageError, resolve_swapper, split_inputs
 from facecraft.faces.face import Face
 from facecraft.media.image import write_image
@@ -18,6 +19,7 @@ from facecraft.pipeline.swap_builder import (
     SwapConfig,
     build_swap,
     build_swap_marking,
+    composite_settings,
     load_swap_source,
     source_path,
     swapper_model,
@@ -135,6 +137,15 @@ def test_build_swap_gives_the_trained_swapper_its_model_and_threads(
     build_swap(SwapConfig(source=None, swapper="trained", model_dir=model, swapper_threads=3))
     assert [(c.model_dir, c.num_threads) for c in built] == [(model, 0), (model, 3)]
     assert swapper_threads(SwapConfig(source=tmp_path)) == 1  # the mesh swapper: the analysis threads
+
+
+def test_a_trained_model_composites_its_whole_face_up_to_its_own_mask(tmp_path: Path) -> None:
+    chosen = CompositeSettings(blend="feather", color="lab")
+    trained = composite_settings(SwapConfig(source=None, swapper="trained", composite=chosen))
+    assert (trained.include_forehead, trained.erode, trained.feather) == (True, 0.0, 0.05)
+    assert (trained.blend, trained.color) == ("feather", "lab")  # the user's choices stay
+    mesh = composite_settings(SwapConfig(source=tmp_path, composite=chosen))
+    assert mesh == chosen and not mesh.include_forehead  # a photo's fringe stays out by default
 
 
 def test_swapper_model_names(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """Training on tiny real facesets: the loss falls, resume is exact, Ctrl-C saves, bad inputs are refused."""
 
+import csv
 import shutil
 from collections.abc import Callable
 from dataclasses import replace
@@ -123,3 +124,21 @@ def test_cuda_without_a_gpu_is_an_actionable_error(tiny_facesets: tuple[Path, Pa
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2
     assert "no CUDA GPU" in result.output
+
+
+def test_a_cosine_schedule_needs_steps_and_decays_to_a_tenth(
+    tiny_facesets: tuple[Path, Path], tmp_path: Path
+) -> None:
+    with pytest.raises(TrainError, match="--steps"):
+        TrainOptions(*tiny_facesets, tmp_path / "m", minutes=1.0, schedule="cosine")
+    with pytest.raises(TrainError, match="--schedule"):
+        TrainOptions(*tiny_facesets, tmp_path / "m", steps=4, schedule="linear")  # type: ignore[arg-type]
+    app = typer.Typer()
+    register(app)
+    args = ["train", "--source", str(tiny_facesets[0]), "--target", str(tiny_facesets[1])]
+    args += ["-o", str(tmp_path / "m"), "--minutes", "1", "--schedule", "cosine", "--quiet"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and "--steps" in result.output
+    train(tiny_options(tiny_facesets, tmp_path / "c", 30, schedule="cosine", warmup_steps=1))
+    lrs = [float(row["lr"]) for row in csv.DictReader((tmp_path / "c" / "history.csv").open())]
+    assert lrs[0] > 5 * lrs[-1] and lrs == sorted(lrs, reverse=True)
