@@ -48,6 +48,24 @@ def test_swap_a_video_window_is_the_source_person_and_marked(media_dir: Path, tm
     assert marks["record"]["record_id"] == marks["watermark"]["payload"]["record_id"]
 
 
+def test_keeping_the_sources_glasses_and_fringe_is_a_closer_likeness(media_dir: Path, tmp_path: Path) -> None:
+    """d8.jpg wears glasses under a fringe: filled by default, kept with --keep-occluders --forehead."""
+    distances = {}
+    for name, extra in (("cleaned", []), ("kept", ["--keep-occluders", "--forehead"])):
+        output, report = tmp_path / f"{name}.mp4", tmp_path / f"{name}.json"
+        arguments = [
+            "swap", str(media_dir / "images" / "d8.jpg"), str(media_dir / "videos" / "d20.mp4"),
+            "-o", str(output), "--start", "1", "--end", "3", "--report", str(report), *extra,
+        ]  # fmt: skip
+        result = runner.invoke(app, arguments)
+        assert result.exit_code == 0, result.output
+        data = json.loads(report.read_text())
+        distances[name] = data["quality"]["id_to_source"]
+        covered_note = any("covers" in note for note in data["notes"])
+        assert covered_note == (name == "cleaned")  # the user is told what was filled, and only then
+    assert distances["kept"] < 0.5 and distances["kept"] < distances["cleaned"] - 0.04
+
+
 def test_swap_onto_a_group_photo_changes_only_the_largest_face(media_dir: Path, tmp_path: Path) -> None:
     target = media_dir / "images" / "groups" / "2008_002506.jpg"
     output = tmp_path / "out.jpg"

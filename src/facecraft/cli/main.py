@@ -139,6 +139,21 @@ def swap(
     color: Annotated[
         ColorMode, typer.Option(help="Colour transfer onto the target's skin and light.")
     ] = "shading",
+    forehead: Annotated[
+        bool,
+        typer.Option(
+            "--forehead/--no-forehead",
+            help="Swap the forehead too (default: the face stops above the brows, so a fringe stays out).",
+        ),
+    ] = False,
+    keep_occluders: Annotated[
+        bool,
+        typer.Option(
+            "--keep-occluders",
+            help="Keep the source photo's glasses, fringe or hand on the face instead of filling them "
+            "(a closer likeness; glasses then bend as the head turns).",
+        ),
+    ] = False,
     crf: Annotated[
         int, typer.Option(min=0, max=63, help="Quality of the video encode (lower is better).")
     ] = 18,
@@ -181,13 +196,14 @@ def swap(
             output,
             faces=faces,
             swapper=swapper,
-            composite=CompositeSettings(blend=blend, color=color),
+            composite=CompositeSettings(blend=blend, color=color, include_forehead=forehead),
             encode=EncodeOptions(codec=codec, crf=crf, preset=preset),
             start_s=start,
             end_s=end,
             report_path=report,
             marking=MarkingOptions(label=label, cert=c2pa_cert, key=c2pa_key),
             model_dir=model,
+            keep_occluders=keep_occluders,
         )
         result = run_swap_command(command, _err)
         for note in result.notes:

@@ -69,6 +69,7 @@ def make_command(
     report_path: Path | None,
     marking: MarkingOptions,
     model_dir: Path | None = None,
+    keep_occluders: bool = False,
 ) -> SwapCommand:
     """A swap from the command's options; ``swapper`` None picks ``trained`` with a model, else ``mesh``."""
     config = SwapConfig(
@@ -77,6 +78,7 @@ def make_command(
         swapper=resolve_swapper(swapper, model_dir),
         model_dir=model_dir,
         composite=composite,
+        keep_occluders=keep_occluders,
     )
     request = SwapRequest(target=target, output=output, start_s=start_s, end_s=end_s, encode=encode)
     return SwapCommand(config, request, marking, report_path)

@@ -19,7 +19,7 @@ from facecraft.safety.gate import build_content_gate
 from facecraft.swap import mesh as _mesh_backend
 from facecraft.swap.base import SWAPPERS, SourceIdentity, SwapperConfig
 from facecraft.swap.shape import still_points
-from facecraft.swap.source import load_source
+from facecraft.swap.source import SourceSettings, load_source
 from facecraft.swap.trained import onnx_swapper as _trained_backend
 from facecraft.swap.trained.card import SOURCE_FACE_FILE, load_card
 from facecraft.swap.triangles import load_topology
@@ -41,6 +41,8 @@ class SwapConfig:
         core). None: one per core for the trained swapper (its model is the heaviest stage and its idle
         workers sleep; on 2 cores, 2 threads were as fast as 1 or faster in bench/trained_inference.py),
         else as many as the analysis uses.
+    keep_occluders: the source photo's glasses, fringe or hand stay on the swapped face (the mesh
+        swapper's ``SourceSettings.clean`` off); by default they are found and filled.
     lookahead: a video's landmarks are smoothed over the frames before and after each one
         (``faces.lookahead``; frames wait ``delay`` frames, about 0.7 s); None: the tracker's causal
         filter instead, which lags.
@@ -53,6 +55,7 @@ class SwapConfig:
     swapper_threads: int | None = None
     composite: CompositeSettings = field(default_factory=CompositeSettings)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+    keep_occluders: bool = False
     lookahead: LookaheadSettings | None = field(default_factory=LookaheadSettings)
 
 
@@ -101,7 +104,7 @@ def load_swap_source(config: SwapConfig, analyzer: FaceAnalyzer) -> SourceIdenti
             f"the model directory '{path.parent}' has no {SOURCE_FACE_FILE}; name a source photo "
             "of the person the model was trained on before the target, or re-export the model"
         )
-    source = load_source(path, analyzer)
+    source = load_source(path, analyzer, SourceSettings(clean=not config.keep_occluders))
     if config.swapper == "trained":
         # Its notes are about the mesh swapper's texture (what covers the skin), which a model never uses.
         return replace(source, notes=())
@@ -123,7 +126,13 @@ def build_swap(config: SwapConfig, observers: tuple[FrameObserver, ...] = ()) ->
     factory = SWAPPERS.get(config.swapper)  # unknown names fail before any model loads
     source_path(config)  # and so does a swap that names no source where one is needed
     analyzer = build_analyzer(config.analysis)
-    swapper = factory(SwapperConfig(num_threads=swapper_threads(config), model_dir=config.model_dir))
+    swapper = factory(
+        SwapperConfig(
+            num_threads=swapper_threads(config),
+            model_dir=config.model_dir,
+            keep_occluders=config.keep_occluders,
+        )
+    )
     return SwapComponents(
         analyzer=analyzer,
         make_tracker=lambda: build_tracker(analyzer, config.analysis, smooth=config.lookahead is None),
@@ -171,6 +180,8 @@ def swap_settings(config: SwapConfig, request: SwapRequest) -> dict[str, JsonSca
         "faces": config.faces.kind,
         "blend": config.composite.blend,
         "color": config.composite.color,
+        "forehead": config.composite.include_forehead,
+        "keep_occluders": config.keep_occluders,
         "start_s": request.start_s,
         "end_s": request.end_s,
         "codec": request.encode.codec,

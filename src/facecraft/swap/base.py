@@ -66,6 +66,8 @@ class SwapperConfig:
 
     num_threads: int = 1
     model_dir: Path | None = None
+    keep_occluders: bool = False
+    """The mesh swapper keeps what covers the source's skin (glasses, a fringe) instead of filling it."""
 
 
 SwapperFactory = Callable[[SwapperConfig], Swapper]

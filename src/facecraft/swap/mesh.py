@@ -398,6 +398,5 @@ def _face_size(xy: npt.NDArray[np.float64]) -> float:
 
 @SWAPPERS.register("mesh")
 def build_mesh_swapper(config: SwapperConfig) -> MeshSwapper:
-    """The instant mesh swapper (no model files; ``config`` options do not apply to it)."""
-    del config
-    return MeshSwapper()
+    """The instant mesh swapper (no model files; of ``config`` only ``keep_occluders`` applies)."""
+    return MeshSwapper(MeshSwapSettings(source=SourceSettings(clean=not config.keep_occluders)))

@@ -84,6 +84,17 @@ def test_dark_blob_on_skin_is_found_and_filled_from_the_other_cheek() -> None:
     assert any("covers" in note for note in prepared.notes)
 
 
+def test_an_occluder_is_kept_when_cleaning_is_off() -> None:
+    image, face = synthetic_face()
+    prepared = prepare_source(with_blob(image, face), face, TOPOLOGY, SourceSettings(clean=False))
+    x, y = (int(v) for v in np.round(prepared.uv_478[CHEEK]))
+    assert prepared.hidden[y, x] == 0.0
+    kept = prepared.texture_bgra[y, x, :3].astype(int)
+    assert np.abs(kept - np.array([35, 35, 40])).max() < 20  # the blob, as the photo shows it
+    assert prepared.report.covered == 0.0
+    assert not any("covers" in note for note in prepared.notes)
+
+
 def test_clean_face_has_nothing_to_fill() -> None:
     image, face = synthetic_face()
     prepared = prepare_source(image, face, TOPOLOGY)
