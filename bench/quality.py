@@ -4,6 +4,8 @@
     .venv/bin/python bench/quality.py --swapped-dir DIR        # evaluate outputs already made
     .venv/bin/python bench/quality.py --self                   # each target against itself (the ideal)
     .venv/bin/python bench/quality.py --recorder-cost          # ms per 720p frame of the quality recorder
+    .venv/bin/python bench/quality.py --keep-occluders --out bench/quality/kept --write-results
+                                                               # glasses and fringe kept, forehead too
     ... [--frames 16] [--out bench/quality] [--write-results]
 
 Outputs of a swap are looked for as ``DIR/SOURCE_on_TARGET.mp4`` (stems, e.g. ``d30_on_d18.mp4``). Without
@@ -12,7 +14,9 @@ background quality recorder attached (as ``facecraft swap --report`` does); with
 is also swapped without it, which gives the recorder's share of the swap's time (issue 4's target: under
 10%). When the swap library cannot be imported yet, the pairs are skipped with a note.
 Contact sheets go to ``--out``; ``--write-results`` puts the table into ``bench/RESULTS.md`` between
-``<!-- quality:begin -->`` and ``<!-- quality:end -->`` (appended when the markers are missing).
+``<!-- quality:begin -->`` and ``<!-- quality:end -->`` (appended when the markers are missing); with
+``--keep-occluders`` (the swap's ``--keep-occluders --forehead``) between ``<!-- quality-kept:begin -->`` and
+``<!-- quality-kept:end -->``.
 """
 
 import argparse
@@ -48,7 +52,7 @@ PAIRS = (
     ("d8.jpg", "d10.mp4"),
 )
 """(source photo, target video) pairs from issue 3's targets."""
-BEGIN, END = "<!-- quality:begin -->", "<!-- quality:end -->"
+MARKERS = "<!-- quality{}:begin -->", "<!-- quality{}:end -->"
 OVERHEAD_TARGET = 0.10
 OVERHEAD_CLIP = "s18.mp4"
 """The 720p clip the recorder's share of the swap time is measured on."""
@@ -113,6 +117,9 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=16, help="identity frames per clip")
     parser.add_argument("--out", type=Path, default=BENCH / "quality")
     parser.add_argument("--write-results", action="store_true")
+    parser.add_argument(
+        "--keep-occluders", action="store_true", help="swap with --keep-occluders --forehead (a second table)"
+    )
     parser.add_argument("--only", help="run only this pair, e.g. d30_on_s18")
     parser.add_argument(
         "--overhead", action="store_true", help=f"swap {OVERHEAD_CLIP} also without the recorder, to time it"
@@ -134,11 +141,12 @@ def main() -> int:
     if not results:
         print("no pair evaluated (no swap library yet and no --swapped-dir); try --self for the ideal row")
         return 0
-    table = markdown_table(results, "target itself (ideal)" if args.against_self else "swap")
+    kind = "swap, --keep-occluders --forehead" if args.keep_occluders else "swap"
+    table = markdown_table(results, "target itself (ideal)" if args.against_self else kind)
     print(table)
     print_overheads(results)
     if args.write_results:
-        write_results(table)
+        write_results(table, "-kept" if args.keep_occluders else "")
     return 0
 
 
@@ -157,7 +165,9 @@ def run_pair(
             return None
     else:
         measure_plain = args.overhead and target_name == OVERHEAD_CLIP
-        swap = swap_with_library(source, target, args.out / f"{name}.mp4", tools, measure_plain)
+        swap = swap_with_library(
+            source, target, args.out / f"{name}.mp4", tools, measure_plain, args.keep_occluders
+        )
         if swap is None:
             print(f"{name}: skipped, the swap library (facecraft.pipeline.swap) cannot be imported yet")
             return None
@@ -174,18 +184,21 @@ def run_pair(
 
 
 def swap_with_library(
-    source: Path, target: Path, output: Path, tools: QualityTools, measure_plain: bool
+    source: Path, target: Path, output: Path, tools: QualityTools, measure_plain: bool, keep_occluders: bool
 ) -> SwapRun | None:
     """Swap with the runner, the swap's quality recorder attached (as ``--report`` would). Adapt here if
     the runner's API moves. With ``measure_plain``, swap once more without it, for the recorder's share."""
     try:
+        from facecraft.blend.compositor import CompositeSettings
         from facecraft.pipeline.marking import MarkingOptions
         from facecraft.pipeline.swap import SwapRequest, run_swap
         from facecraft.pipeline.swap_builder import SwapConfig, build_swap, build_swap_marking
     except ImportError:
         return None
     output.parent.mkdir(parents=True, exist_ok=True)
-    config, request = SwapConfig(source=source), SwapRequest(target, output)
+    composite = CompositeSettings(include_forehead=keep_occluders)
+    config = SwapConfig(source=source, composite=composite, keep_occluders=keep_occluders)
+    request = SwapRequest(target, output)
     components = build_swap(config)
     marking_options = MarkingOptions(config_dir=Path(tempfile.mkdtemp(prefix="facecraft-bench-")))
     plain_seconds = None
@@ -286,12 +299,13 @@ def _noisy(image: Frame, rng: np.random.Generator) -> Frame:
     return noisy
 
 
-def write_results(table: str) -> None:
+def write_results(table: str, tag: str = "") -> None:
     path = BENCH / "RESULTS.md"
     text = path.read_text() if path.is_file() else "# Benchmark results\n"
-    block = f"{BEGIN}\n{table}\n{END}"
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
+    begin, end = (marker.format(tag) for marker in MARKERS)
+    block = f"{begin}\n{table}\n{end}"
+    if begin in text and end in text:
+        text = text[: text.index(begin)] + block + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip("\n") + "\n\n## Swap quality (issue 4)\n\n" + block + "\n"
     path.write_text(text)

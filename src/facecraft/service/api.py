@@ -129,10 +129,27 @@ def create_job(
     start_s: Annotated[float | None, Form(ge=0, le=MAX_SECONDS, allow_inf_nan=False)] = None,
     end_s: Annotated[float | None, Form(gt=0, le=MAX_SECONDS, allow_inf_nan=False)] = None,
     report: Annotated[bool, Form()] = True,
+    forehead: Annotated[bool, Form(description="Swap the forehead too.")] = False,
+    keep_occluders: Annotated[
+        bool, Form(description="Keep the source photo's glasses, fringe or hand instead of filling them.")
+    ] = False,
 ) -> JsonDict:
     """Queue a swap of ``source`` into ``target`` (files, or ids from POST /api/uploads)."""
     job_options = _check_options(
-        JobOptions(faces, swapper, blend, color, codec, crf, label.strip() or None, start_s, end_s, report),
+        JobOptions(
+            faces,
+            swapper,
+            blend,
+            color,
+            codec,
+            crf,
+            label.strip() or None,
+            start_s,
+            end_s,
+            report,
+            forehead,
+            keep_occluders,
+        ),
         reference_upload_id,
     )
     if state.store.count_queued() >= state.settings.max_queued:

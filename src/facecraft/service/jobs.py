@@ -22,7 +22,8 @@ class JobOptions:
     """The swap options of one job (the same choices as ``facecraft swap``).
 
     faces: ``all``, ``largest``, ``index:N`` or ``reference`` (the reference photo is the job's
-    ``reference`` file). label: visible caption, None for none.
+    ``reference`` file). label: visible caption, None for none. forehead, keep_occluders: as the
+    swap's ``--forehead`` and ``--keep-occluders``.
     """
 
     faces: str = "all"
@@ -35,6 +36,8 @@ class JobOptions:
     start_s: float | None = None
     end_s: float | None = None
     report: bool = True
+    forehead: bool = False
+    keep_occluders: bool = False
 
     def to_json(self) -> JsonDict:
         return {
@@ -48,6 +51,8 @@ class JobOptions:
             "start_s": self.start_s,
             "end_s": self.end_s,
             "report": self.report,
+            "forehead": self.forehead,
+            "keep_occluders": self.keep_occluders,
         }
 
     @classmethod
@@ -63,6 +68,8 @@ class JobOptions:
             start_s=cast(float | None, data.get("start_s")),
             end_s=cast(float | None, data.get("end_s")),
             report=bool(data.get("report", True)),
+            forehead=bool(data.get("forehead", False)),
+            keep_occluders=bool(data.get("keep_occluders", False)),
         )
 
 

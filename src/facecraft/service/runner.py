@@ -50,7 +50,10 @@ class LibraryRunner:
             source=spec.source,
             faces=selection_policy(options, spec.reference),
             swapper=options.swapper,
-            composite=CompositeSettings(blend=options.blend, color=options.color),
+            composite=CompositeSettings(
+                blend=options.blend, color=options.color, include_forehead=options.forehead
+            ),
+            keep_occluders=options.keep_occluders,
         )
         request = SwapRequest(
             target=spec.target,

@@ -67,12 +67,14 @@ def test_jobs_from_upload_ids(client: TestClient, mp4_bytes: bytes) -> None:
             "target_upload_id": target["id"],
             "codec": "vp9",
             "report": "false",
+            "keep_occluders": "true",
         },
     )
     assert response.status_code == 201, response.text
     job = wait_for(client, response.json()["id"], {"done"})
     assert job["source_name"] == "me.jpg" and job["target_name"] == "clip.mp4"
     assert job["report"] is None and job["options"]["codec"] == "vp9"
+    assert job["options"]["keep_occluders"] is True and job["options"]["forehead"] is False
     result = client.get(f"/api/jobs/{job['id']}/result")
     assert result.headers["content-type"] == "video/webm"
     assert result.content == mp4_bytes  # the fake runner copied the linked target
@@ -290,3 +292,11 @@ def test_messages_name_the_users_files_not_the_servers() -> None:
     names = path_names(_Job(), Path("/srv/jobs"))  # type: ignore[arg-type]
     message = "no face found in source photo 'source.jpg' (/srv/jobs/abc/target.mp4)"
     assert public_message(message, names) == "no face found in source photo 'me.jpg' (holiday.mp4)"
+
+
+def test_job_options_round_trip_and_older_records_get_the_defaults() -> None:
+    options = JobOptions(faces="largest", forehead=True, keep_occluders=True)
+    assert JobOptions.from_json(options.to_json()) == options
+    older = {k: v for k, v in JobOptions().to_json().items() if k not in ("forehead", "keep_occluders")}
+    restored = JobOptions.from_json(older)
+    assert restored.forehead is False and restored.keep_occluders is False

@@ -430,6 +430,8 @@
     }
     form.append("label", $("opt-label-on").checked ? $("opt-label").value.trim() : "");
     form.append("report", $("opt-report").checked ? "true" : "false");
+    form.append("forehead", $("opt-forehead").checked ? "true" : "false");
+    form.append("keep_occluders", $("opt-keep-occluders").checked ? "true" : "false");
     return form;
   }
 
