@@ -61,12 +61,15 @@ def main() -> int:
     parser.add_argument("--target", type=Path, default=MEDIA / "videos" / "s18.mp4")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--preset", default=None, help="x264 preset for both runs (default: the swap's).")
+    parser.add_argument(
+        "--no-lookahead", action="store_true", help="the tracker's causal smoothing instead (no frames wait)"
+    )
     args = parser.parse_args()
     tune_allocator()  # as the facecraft command does
     print(f"load average before: {load_average()} ({os.cpu_count()} cores)")
     encode = EncodeOptions() if args.preset is None else EncodeOptions(preset=args.preset)
     info = probe(args.target)
-    config = SwapConfig(source=args.source)
+    config = SwapConfig(source=args.source, lookahead=None) if args.no_lookahead else SwapConfig(args.source)
     started = time.perf_counter()
     components = build_swap(config)
     load_s = time.perf_counter() - started
