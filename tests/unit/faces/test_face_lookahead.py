@@ -54,8 +54,9 @@ def test_every_frame_comes_back_once_in_order_after_the_delay() -> None:
 def test_steady_motion_passes_without_lag_and_noise_is_removed() -> None:
     rng = np.random.default_rng(1)
     base = _grid()
-    truth = [base + np.float32(2.0 * i) * np.array([1.0, 0.5, 0.0], np.float32) for i in range(40)]
-    noisy = [t + rng.normal(0.0, 1.0, size=t.shape).astype(np.float32) for t in truth]
+    step = np.array([2.0, 1.0, 0.0], dtype=np.float32)
+    truth = [(base + i * step).astype(np.float32) for i in range(40)]
+    noisy = [(t + rng.normal(0.0, 1.0, size=t.shape)).astype(np.float32) for t in truth]
     out = _run(LandmarkLookahead(STEADY, SETTINGS), [[_face(n)] for n in noisy])
     # Away from the ends, where the window is whole.
     middle = range(SETTINGS.delay, 40 - SETTINGS.delay)

@@ -1,6 +1,7 @@
 """The swap runner with a stand-in swapper: frames, timestamps, audio, atomic output, notes, cancel."""
 
 import threading
+from functools import partial
 from pathlib import Path
 
 import av
@@ -246,7 +247,7 @@ def test_lookahead_hands_the_swapper_steadier_landmarks(media_dir: Path, tmp_pat
     for name, lookahead in (("raw", None), ("causal", None), ("lookahead", LookaheadSettings())):
         components = _components(lookahead=lookahead)
         if name == "raw":
-            components.make_tracker = lambda a=components.analyzer: build_tracker(a, smooth=False)
+            components.make_tracker = partial(build_tracker, components.analyzer, smooth=False)
         swapper = components.swapper
         assert isinstance(swapper, PaintSwapper)
         run_swap(SwapRequest(target, tmp_path / f"{name}.mp4", end_s=3.0), components, _marking())
