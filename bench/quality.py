@@ -307,7 +307,8 @@ def write_results(table: str, tag: str = "") -> None:
     if begin in text and end in text:
         text = text[: text.index(begin)] + block + text[text.index(end) + len(end) :]
     else:
-        text = text.rstrip("\n") + "\n\n## Swap quality (issue 4)\n\n" + block + "\n"
+        heading = "Swap quality" + (f" ({tag.strip('-')})" if tag else "")
+        text = text.rstrip("\n") + f"\n\n## {heading}\n\n" + block + "\n"
     path.write_text(text)
     print(f"table written to {path}")
 

@@ -143,7 +143,8 @@ def swap(
         bool,
         typer.Option(
             "--forehead/--no-forehead",
-            help="Swap the forehead too (default: the face stops above the brows, so a fringe stays out).",
+            help="Swap the forehead too (default: the face stops above the brows, so a fringe stays out; "
+            "a trained model always swaps its whole face, up to its own mask).",
         ),
     ] = False,
     keep_occluders: Annotated[

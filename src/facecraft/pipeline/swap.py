@@ -350,6 +350,9 @@ def _run_video(
                     finish(waited, smoothed)
             t = time.perf_counter()
         for waited, smoothed in lookahead.flush() if lookahead is not None else ():
+            gate.raise_error()
+            if cancel is not None and cancel.is_set():
+                raise CancelledError()
             finish(waited, smoothed)
         gate.close()  # every sampled frame checked: a refusal is raised here, before the output exists
         screen.finish()

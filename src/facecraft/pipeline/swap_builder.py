@@ -148,8 +148,9 @@ def build_swap(config: SwapConfig, observers: tuple[FrameObserver, ...] = ()) ->
 
 def composite_settings(config: SwapConfig) -> CompositeSettings:
     """The compositor's settings for this swap. A trained model draws the whole aligned face, forehead
-    included, with a mask of its own: its face goes in up to that mask (the mesh swapper's default stops
-    at the brows and starts inside the outline, for a photo's fringe and edges). On issue 6's d3 onto d10
+    included, with a mask of its own: its face always goes in up to that mask, whatever ``--forehead``
+    says (the mesh swapper's default stops at the brows and starts inside the outline, for a photo's
+    fringe and edges). The provenance record keeps these effective settings. On issue 6's d3 onto d10
     model, the dlib distance to the source fell from 0.60 to 0.57 with this (bench/RESULTS.md)."""
     if config.swapper in MODEL_SWAPPERS:
         return replace(config.composite, include_forehead=True, erode=0.0, feather=0.05)
@@ -175,13 +176,15 @@ MODELS_USED = (
 
 def swap_settings(config: SwapConfig, request: SwapRequest) -> dict[str, JsonScalar]:
     """The options of a swap, as the provenance record keeps them."""
+    composite = composite_settings(config)
     return {
         "swapper": config.swapper,
         "faces": config.faces.kind,
-        "blend": config.composite.blend,
-        "color": config.composite.color,
-        "forehead": config.composite.include_forehead,
+        "blend": composite.blend,
+        "color": composite.color,
+        "forehead": composite.include_forehead,
         "keep_occluders": config.keep_occluders,
+        "lookahead": config.lookahead is not None,
         "start_s": request.start_s,
         "end_s": request.end_s,
         "codec": request.encode.codec,

@@ -108,6 +108,15 @@ def test_tracks_are_smoothed_apart_and_faces_without_a_track_pass() -> None:
         assert faces[2] is untracked
 
 
+def test_a_track_id_twice_in_one_frame_smooths_the_first_face_and_passes_the_other() -> None:
+    a, b = _grid(), _grid() + np.float32(90.0)
+    frames = [[_face(a + np.float32(i), 0), _face(b, 0)] for i in range(8)]
+    out = _run(LandmarkLookahead(STEADY, SETTINGS), frames)
+    for i, (_, faces) in enumerate(out):
+        np.testing.assert_allclose(faces[0].landmarks_478, a + np.float32(i), atol=1e-3)
+        assert faces[1] is frames[i][1]
+
+
 def test_memory_stays_bounded_over_a_long_video() -> None:
     lookahead: LandmarkLookahead[int] = LandmarkLookahead(STEADY, SETTINGS)
     base = _grid()

@@ -216,6 +216,28 @@ def test_cancel_leaves_no_output(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.mp4"]
 
 
+def test_cancel_while_the_last_frames_wait_in_the_look_ahead_leaves_no_output(tmp_path: Path) -> None:
+    """12 frames: all still wait (delay 20) when the video ends, so they are rendered in the flush."""
+    target = _faceless_video(tmp_path / "plain.mp4")
+    cancel = threading.Event()
+    done: list[int] = []
+
+    def on_progress(frames: int, expected: int | None) -> None:
+        done.append(frames)
+        cancel.set()
+
+    with pytest.raises(CancelledError):
+        run_swap(
+            SwapRequest(target, tmp_path / "out.mp4"),
+            _components(lookahead=LookaheadSettings()),
+            _marking(),
+            on_progress,
+            cancel=cancel,
+        )
+    assert done == [1]  # it stopped at the next frame
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain.mp4"]
+
+
 @pytest.mark.parametrize("lookahead", [None, LookaheadSettings()], ids=["causal", "lookahead"])
 def test_real_video_keeps_frames_timestamps_and_audio(
     media_dir: Path, tmp_path: Path, lookahead: LookaheadSettings | None

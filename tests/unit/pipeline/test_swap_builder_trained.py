@@ -22,6 +22,7 @@ from facecraft.pipeline.swap_builder import (
     composite_settings,
     load_swap_source,
     source_path,
+    swap_settings,
     swapper_model,
     swapper_names,
     swapper_threads,
@@ -146,6 +147,9 @@ def test_a_trained_model_composites_its_whole_face_up_to_its_own_mask(tmp_path: 
     assert (trained.blend, trained.color) == ("feather", "lab")  # the user's choices stay
     mesh = composite_settings(SwapConfig(source=tmp_path, composite=chosen))
     assert mesh == chosen and not mesh.include_forehead  # a photo's fringe stays out by default
+    request = SwapRequest(tmp_path / "t.mp4", tmp_path / "o.mp4")
+    recorded = swap_settings(SwapConfig(source=None, swapper="trained", composite=chosen), request)
+    assert recorded["forehead"] is True and recorded["lookahead"] is True  # what was really done
 
 
 def test_swapper_model_names(tmp_path: Path) -> None:
