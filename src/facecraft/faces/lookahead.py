@@ -23,7 +23,7 @@ from typing import Generic, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from facecraft.faces.face import Face, bbox_from_landmarks
+from facecraft.faces.face import LANDMARK_POINTS, Face, bbox_from_landmarks
 
 T = TypeVar("T")
 Array64 = npt.NDArray[np.float64]
@@ -98,11 +98,8 @@ class LandmarkLookahead(Generic[T]):
 
     def __init__(self, steady_points: npt.ArrayLike, settings: LookaheadSettings = LookaheadSettings()):
         self.settings = settings
-        indices = np.asarray(steady_points, dtype=np.int64)
-        size = int(indices.max()) + 1 if indices.size else 0
-        steady = np.zeros(size, dtype=bool)
-        steady[indices] = True
-        self._steady_template = steady
+        self._steady = np.zeros(LANDMARK_POINTS, dtype=bool)
+        self._steady[np.asarray(steady_points, dtype=np.int64)] = True
         self._pending: deque[_Pending[T]] = deque()
         self._runs: dict[int, list[_Run]] = {}
         self._frame = 0
@@ -141,8 +138,6 @@ class LandmarkLookahead(Generic[T]):
         last.landmarks.append(landmarks)
 
     def _jumped(self, previous: Array64, current: Array64) -> bool:
-        if previous.shape != current.shape:
-            return True
         xy = previous[:, :2]
         size = max(float((xy.max(axis=0) - xy.min(axis=0)).max()), 1.0)
         motion = float(np.linalg.norm(current[:, :2] - xy, axis=1).mean())
@@ -186,7 +181,7 @@ class LandmarkLookahead(Generic[T]):
         stack = np.stack(list(run.landmarks))  # (frames, points, 3)
         offsets = np.arange(run.first_frame, run.end_frame) - frame
         out = stack[frame - run.first_frame].copy()
-        steady = self._steady_mask(stack.shape[1])
+        steady = self._steady
         s = self.settings
         groups = ((steady, s.steady_radius, s.steady_sigma), (~steady, s.fast_radius, s.fast_sigma))
         for mask, radius, sigma in groups:
@@ -197,9 +192,3 @@ class LandmarkLookahead(Generic[T]):
             out[mask] = np.tensordot(weights, stack[near][:, mask], axes=1)
         landmarks = out.astype(np.float32)
         return replace(face, landmarks_478=landmarks, bbox_xyxy=bbox_from_landmarks(landmarks))
-
-    def _steady_mask(self, points: int) -> npt.NDArray[np.bool_]:
-        mask = np.zeros(points, dtype=bool)
-        count = min(points, self._steady_template.size)
-        mask[:count] = self._steady_template[:count]
-        return mask

@@ -334,12 +334,15 @@ def _run_video(
             if on_progress is not None:
                 on_progress(frame.index + 1, expected)
 
-        t = time.perf_counter()
-        for frame, next_time_s in with_next_time(reader):
-            tally.timed("read", t)
+        def stop_if_asked() -> None:
             gate.raise_error()  # a refusal found meanwhile stops the swap here
             if cancel is not None and cancel.is_set():
                 raise CancelledError()
+
+        t = time.perf_counter()
+        for frame, next_time_s in with_next_time(reader):
+            tally.timed("read", t)
+            stop_if_asked()
             if screen.due(frame, next_time_s):
                 gate.submit(_detached(frame))
             faces = frame_swapper.analyse(frame.image_bgr, frame.time_s)
@@ -350,9 +353,7 @@ def _run_video(
                     finish(waited, smoothed)
             t = time.perf_counter()
         for waited, smoothed in lookahead.flush() if lookahead is not None else ():
-            gate.raise_error()
-            if cancel is not None and cancel.is_set():
-                raise CancelledError()
+            stop_if_asked()
             finish(waited, smoothed)
         gate.close()  # every sampled frame checked: a refusal is raised here, before the output exists
         screen.finish()

@@ -80,7 +80,7 @@ def source_path(config: SwapConfig) -> Path:
     """The source image a swap uses: the photo named, else the trained model's own source face."""
     if config.source is not None:
         return config.source
-    if config.swapper != "trained":
+    if config.swapper not in MODEL_SWAPPERS:
         raise SourceRequiredError(
             f"the {config.swapper} swapper needs a source photo: name one before the target "
             "(or swap with a trained model: --model MODEL_DIR)"
@@ -92,7 +92,7 @@ def swapper_threads(config: SwapConfig) -> int:
     """The swapper's thread count (see ``SwapConfig.swapper_threads``)."""
     if config.swapper_threads is not None:
         return config.swapper_threads
-    return 0 if config.swapper == "trained" else config.analysis.num_threads
+    return 0 if config.swapper in MODEL_SWAPPERS else config.analysis.num_threads
 
 
 def load_swap_source(config: SwapConfig, analyzer: FaceAnalyzer) -> SourceIdentity:
@@ -104,11 +104,10 @@ def load_swap_source(config: SwapConfig, analyzer: FaceAnalyzer) -> SourceIdenti
             f"the model directory '{path.parent}' has no {SOURCE_FACE_FILE}; name a source photo "
             "of the person the model was trained on before the target, or re-export the model"
         )
-    source = load_source(path, analyzer, SourceSettings(clean=not config.keep_occluders))
-    if config.swapper == "trained":
-        # Its notes are about the mesh swapper's texture (what covers the skin), which a model never uses.
-        return replace(source, notes=())
-    return source
+    if config.swapper in MODEL_SWAPPERS:
+        # A model never uses the photo's texture: what covers its skin is neither looked for nor noted.
+        return load_source(path, analyzer, None)
+    return load_source(path, analyzer, SourceSettings(clean=not config.keep_occluders))
 
 
 def build_selector_factory(policy: SelectionPolicy, analyzer: FaceAnalyzer) -> SelectorFactory:

@@ -228,9 +228,10 @@ class _Regions:
 
 
 def load_source(
-    path: Path | str, analyzer: FaceAnalyzer, settings: SourceSettings = SourceSettings()
+    path: Path | str, analyzer: FaceAnalyzer, settings: SourceSettings | None = SourceSettings()
 ) -> SourceIdentity:
-    """Read a source photo, pick its face (the largest when several) and note what covers it.
+    """Read a source photo, pick its face (the largest when several) and note what covers it
+    (``settings`` None: not looked for, for a swapper that never uses the photo's texture).
 
     Raises NoFaceError naming the file when no face is found.
     """
@@ -243,8 +244,8 @@ def load_source(
     notes: list[str] = []
     if len(faces) > 1:
         notes.append(f"{len(faces)} faces in the source photo '{path.name}'; using the largest.")
-    prepared = prepare_source(image_bgr, face, load_topology(), settings)
-    notes.extend(prepared.notes)
+    if settings is not None:
+        notes.extend(prepare_source(image_bgr, face, load_topology(), settings).notes)
     return SourceIdentity(image_bgr=image_bgr, face=face, path=path, notes=tuple(notes))
 
 

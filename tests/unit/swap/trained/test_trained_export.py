@@ -12,24 +12,15 @@ from facecraft.swap.trained.card import load_card
 from facecraft.swap.trained.checkpoint import load_checkpoint
 from facecraft.swap.trained.export import INPUT_NAME, OUTPUT_NAMES
 from facecraft.swap.trained.nets import SwapModel, swap_module
-from facecraft.swap.trained.trainer import TrainOptions, export_from_checkpoint, train
+from facecraft.swap.trained.trainer import export_from_checkpoint, train
+from unit.swap.trained.trained_options import tiny_options
 
 
 @pytest.fixture(scope="module")
 def trained(tiny_facesets: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     model_dir = tmp_path_factory.mktemp("export") / "model"
-    options = TrainOptions(
-        source_dir=tiny_facesets[0],
-        target_dir=tiny_facesets[1],
-        model_dir=model_dir,
-        size=32,
-        preset="tiny",
-        steps=3,
-        batch=2,
-        preview_every=0,
-        device="cpu",
-        num_workers=0,
-        threads=1,
+    options = tiny_options(
+        tiny_facesets, model_dir, 3, batch=2, lr=None, warmup_steps=100, gan_warmup_steps=5000, log_every=10
     )
     train(options)
     return model_dir

@@ -3,7 +3,6 @@
 import csv
 import shutil
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,28 +14,7 @@ from facecraft.cli.train_cli import register
 from facecraft.faceset.index import FacesetError, FacesetIndex, load_index, save_index
 from facecraft.swap.trained.checkpoint import CheckpointMismatchError, load_checkpoint
 from facecraft.swap.trained.trainer import StepInfo, TrainError, TrainOptions, train
-
-
-def tiny_options(facesets: tuple[Path, Path], model_dir: Path, steps: int, **changes: object) -> TrainOptions:
-    source, target = facesets
-    options = TrainOptions(
-        source_dir=source,
-        target_dir=target,
-        model_dir=model_dir,
-        size=32,
-        preset="tiny",
-        steps=steps,
-        batch=4,
-        lr=5e-4,
-        warmup_steps=2,
-        gan_warmup_steps=2,
-        preview_every=0,
-        log_every=1,
-        device="cpu",
-        num_workers=0,
-        threads=1,
-    )
-    return replace(options, **changes)  # type: ignore[arg-type]
+from unit.swap.trained.trained_options import tiny_options
 
 
 def record(into: dict[int, dict[str, float]]) -> Callable[[StepInfo], None]:
