@@ -256,13 +256,13 @@ def run_swap(
     target_is_image = is_image_path(request.target)
     if target_is_image:
         components.gate.check_path(request.target, "target", start_s=request.start_s, end_s=request.end_s)
-    components.swapper.prepare(source)
+    source_notes = components.swapper.prepare(source)
     components.compositor.reset()
     if target_is_image:
         frame_swapper = _run_image(request, components, marking.frame_stages)
     else:
         frame_swapper = _run_video(request, components, marking.frame_stages, on_progress, cancel)
-    notes = list(components.source.notes) + _outcome_notes(frame_swapper.tally, request)
+    notes = [*source.notes, *source_notes, *_outcome_notes(frame_swapper.tally, request)]
     for step in marking.output_steps:
         notes.extend(step.finish(request.output))
     tally = frame_swapper.tally

@@ -19,7 +19,7 @@ from facecraft.safety.gate import build_content_gate
 from facecraft.swap import mesh as _mesh_backend
 from facecraft.swap.base import SWAPPERS, SourceIdentity, SwapperConfig
 from facecraft.swap.shape import still_points
-from facecraft.swap.source import SourceSettings, load_source
+from facecraft.swap.source import load_source
 from facecraft.swap.trained import onnx_swapper as _trained_backend
 from facecraft.swap.trained.card import SOURCE_FACE_FILE, load_card
 from facecraft.swap.triangles import load_topology
@@ -104,10 +104,7 @@ def load_swap_source(config: SwapConfig, analyzer: FaceAnalyzer) -> SourceIdenti
             f"the model directory '{path.parent}' has no {SOURCE_FACE_FILE}; name a source photo "
             "of the person the model was trained on before the target, or re-export the model"
         )
-    if config.swapper in MODEL_SWAPPERS:
-        # A model never uses the photo's texture: what covers its skin is neither looked for nor noted.
-        return load_source(path, analyzer, None)
-    return load_source(path, analyzer, SourceSettings(clean=not config.keep_occluders))
+    return load_source(path, analyzer)
 
 
 def build_selector_factory(policy: SelectionPolicy, analyzer: FaceAnalyzer) -> SelectorFactory:

@@ -53,9 +53,10 @@ class SwapResult:
 
 
 class Swapper(Protocol):
-    """One backend. ``prepare`` once per source; ``swap`` per target face per frame."""
+    """One backend. ``prepare`` once per source (it returns plain sentences for the user about what it
+    found, such as a hand covering the photo's cheek); ``swap`` per target face per frame."""
 
-    def prepare(self, source: SourceIdentity) -> None: ...
+    def prepare(self, source: SourceIdentity) -> tuple[str, ...]: ...
 
     def swap(self, frame_bgr: Frame, target: Face) -> SwapResult: ...
 

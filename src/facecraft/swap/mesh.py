@@ -149,13 +149,9 @@ class MeshSwapper:
         self._atlas = np.zeros((0, 0, 4), dtype=np.uint8)
         self._atlas_texture: npt.NDArray[np.uint8] | None = None
 
-    @property
-    def notes(self) -> tuple[str, ...]:
-        """What preparing the source found (occluders filled), for the user."""
-        return self._source.notes if self._source is not None else ()
-
-    def prepare(self, source: SourceIdentity) -> None:
-        """Cut, clean and cache the source's texture at a few resolutions."""
+    def prepare(self, source: SourceIdentity) -> tuple[str, ...]:
+        """Cut, clean and cache the source's texture at a few resolutions; what covered its skin, for the
+        user."""
         prepared = prepare_source(source.image_bgr, source.face, self.topology, self.settings.source)
         landmarks = source.face.landmarks_478.astype(np.float32)
         self._source = _Source(
@@ -166,6 +162,7 @@ class MeshSwapper:
         )
         self._levels_by_track.clear()
         self._stabilizers.clear()
+        return prepared.notes
 
     def _texture_levels(self, prepared: PreparedSource) -> tuple[_TextureLevel, ...]:
         """The unwrapped texture halved while the face stays above MIN_LEVEL_FACE_PX."""

@@ -44,7 +44,6 @@ from facecraft.swap.triangles import (
     RIGHT_BROW,
     RIGHT_EYELIDS,
     MeshTopology,
-    load_topology,
     triangle_normals,
 )
 from facecraft.swap.warp import PiecewiseAffineWarper
@@ -227,11 +226,9 @@ class _Regions:
     """Between the lips (the mouth opening is not part of the texture): filled from the lips."""
 
 
-def load_source(
-    path: Path | str, analyzer: FaceAnalyzer, settings: SourceSettings | None = SourceSettings()
-) -> SourceIdentity:
-    """Read a source photo, pick its face (the largest when several) and note what covers it
-    (``settings`` None: not looked for, for a swapper that never uses the photo's texture).
+def load_source(path: Path | str, analyzer: FaceAnalyzer) -> SourceIdentity:
+    """Read a source photo and pick its face (the largest when several, and say so). What covers its skin
+    is the mesh swapper's business (``prepare_source``, noted when the swapper prepares).
 
     Raises NoFaceError naming the file when no face is found.
     """
@@ -244,8 +241,6 @@ def load_source(
     notes: list[str] = []
     if len(faces) > 1:
         notes.append(f"{len(faces)} faces in the source photo '{path.name}'; using the largest.")
-    if settings is not None:
-        notes.extend(prepare_source(image_bgr, face, load_topology(), settings).notes)
     return SourceIdentity(image_bgr=image_bgr, face=face, path=path, notes=tuple(notes))
 
 

@@ -40,8 +40,9 @@ class PaintSwapper:
     def __init__(self) -> None:
         self.seen: list[npt.NDArray[np.float32]] = []
 
-    def prepare(self, source: SourceIdentity) -> None:
+    def prepare(self, source: SourceIdentity) -> tuple[str, ...]:
         self.prepared += 1
+        return ("prepared the source",)
 
     def swap(self, frame_bgr: Frame, target: Face) -> SwapResult:
         self.seen.append(target.landmarks_478.copy())
@@ -192,7 +193,7 @@ def test_video_without_faces_is_written_unchanged_with_a_note(tmp_path: Path) ->
     assert stage.indices == list(range(12))  # the marking stage sees every frame
     assert step.finished == [tmp_path / "out.mp4"] and "finished out.mp4" in report.notes
     assert any("no face to swap" in note for note in report.notes)
-    assert "source note" in report.notes
+    assert "source note" in report.notes and "prepared the source" in report.notes
     assert probe(tmp_path / "out.mp4").frame_count == 12
 
 

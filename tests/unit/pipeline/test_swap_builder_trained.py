@@ -36,8 +36,9 @@ from facecraft.types import Frame
 
 
 class FakeSwapper:
-    def prepare(self, source: SourceIdentity) -> None:
+    def prepare(self, source: SourceIdentity) -> tuple[str, ...]:
         del source
+        return ()
 
     def swap(self, frame_bgr: Frame, target: Face) -> SwapResult:
         raise NotImplementedError

@@ -128,9 +128,10 @@ class TrainedSwapper:
                 + ". Re-export the model from its checkpoint"
             )
 
-    def prepare(self, source: SourceIdentity) -> None:
+    def prepare(self, source: SourceIdentity) -> tuple[str, ...]:
         """Nothing to do: the model knows its identity (a source photo is only for the gate and reports)."""
         del source
+        return ()
 
     def swap(self, frame_bgr: Frame, target: Face) -> SwapResult:
         """The model's face for ``target``, in the card's aligned crop of the frame."""
