@@ -14,6 +14,7 @@ from facecraft.blend.color import (
     high_pass,
     masked_stats,
     shading_maps,
+    texture_std,
     transfer_gains,
     transfer_lut,
     transfer_stats,
@@ -136,6 +137,52 @@ def test_detail_weight_carries_the_target_grain() -> None:
     assert float(np.corrcoef(carried, target[..., 1].astype(np.float32)[inside])[0, 1]) > 0.6
 
 
+def test_texture_std_measures_texture_and_not_the_light_across_the_face() -> None:
+    skin = _disc()
+    inside = skin > 0
+    _, xx = np.mgrid[0:SIZE, 0:SIZE]
+    lit = (100.0 + 1.5 * xx).astype(np.float32)  # light falling off across the face: no texture
+    assert float(lit[inside].std()) > 20.0
+    assert texture_std(lit, skin, 4.0) < 2.0  # (a little at the disc's rim, where a blur bends a slope)
+    grain = np.random.default_rng(8).normal(0.0, 5.0, (SIZE, SIZE)).astype(np.float32)
+    assert texture_std(lit + grain, skin, 4.0) == pytest.approx(5.0, rel=0.15)
+    with pytest.raises(ValueError, match="empty"):
+        texture_std(lit, np.zeros_like(skin), 4.0)
+
+
+def _textured_bgr(seed: int, amplitude: float) -> Frame:
+    """A skin tone with texture of the given amplitude (8-bit levels) and the same light falling across."""
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(0.0, 1.0, (SIZE, SIZE)).astype(np.float32)
+    texture = np.asarray(cv2.GaussianBlur(noise, (0, 0), 1.0), dtype=np.float32)
+    texture *= np.float32(amplitude / float(texture.std()))
+    _, xx = np.mgrid[0:SIZE, 0:SIZE]
+    light = np.float32(0.6) + np.float32(0.4 / SIZE) * xx.astype(np.float32)
+    base = np.array([120.0, 140.0, 185.0], dtype=np.float32)
+    bgr = (base + texture[..., np.newaxis]) * light[..., np.newaxis]
+    out: Frame = np.clip(bgr, 0, 255).astype(np.uint8)
+    return out
+
+
+def _texture_l(image_bgr: Frame, skin: Mask) -> float:
+    lightness = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
+    return texture_std(lightness, skin, 3.0)
+
+
+def test_shading_lowers_a_crisp_render_to_the_footage_texture_contrast_and_never_raises_it() -> None:
+    skin = _disc()
+    settings = ColorSettings(mode="shading", detail_weight=0.0, texture_sigma=0.05)
+    crisp, soft = _textured_bgr(1, 16.0), _textured_bgr(2, 8.0)
+    lowered = ColorMatcher(settings).match(ColorInputs(crisp, soft, skin, face_px=60.0, track_id=None))
+    ratio = _texture_l(lowered, skin) / _texture_l(crisp, skin)
+    assert ratio == pytest.approx(0.6, abs=0.05)  # the target has half the texture; 0.6 is the floor
+    raised = ColorMatcher(settings).match(ColorInputs(soft, crisp, skin, face_px=60.0, track_id=None))
+    assert _texture_l(raised, skin) / _texture_l(soft, skin) == pytest.approx(1.0, abs=0.08)
+    off = ColorSettings(mode="shading", detail_weight=0.0, texture_contrast_min=1.0)
+    kept = ColorMatcher(off).match(ColorInputs(crisp, soft, skin, face_px=60.0, track_id=None))
+    assert _texture_l(kept, skin) / _texture_l(crisp, skin) == pytest.approx(1.0, abs=0.08)
+
+
 def test_statistics_follow_a_step_in_the_target_gradually_per_track() -> None:
     skin = _disc()
     source = _uniform_bgr((100, 120, 160))
@@ -191,3 +238,7 @@ def test_color_settings_refuse_nonsense() -> None:
         ColorSettings(update_every=0)
     with pytest.raises(ValueError, match="smoothing"):
         ColorSettings(smoothing=0.0)
+    with pytest.raises(ValueError, match="texture_contrast_min"):
+        ColorSettings(texture_contrast_min=0.0)
+    with pytest.raises(ValueError, match="texture_sigma"):
+        ColorSettings(texture_sigma=0.0)
