@@ -119,7 +119,6 @@ class _Source:
 
     landmarks_478: FloatArray
     levels: tuple[_TextureLevel, ...]
-    notes: tuple[str, ...]
     eye_openness: tuple[float, float]
 
 
@@ -157,7 +156,6 @@ class MeshSwapper:
         self._source = _Source(
             landmarks_478=landmarks,
             levels=self._texture_levels(prepared),
-            notes=prepared.notes,
             eye_openness=(eye_openness(landmarks, RIGHT_EYE), eye_openness(landmarks, LEFT_EYE)),
         )
         self._levels_by_track.clear()
