@@ -2,10 +2,11 @@
 
 What each mask covers (hard-edged, anti-aliased; the trainer erodes or feathers it as it needs):
 
-- ``face``: the mesh hull from the jaw and cheeks up to a line just above the brows (between the brows'
-  top edge and the mesh row above it), the region a ``face`` swap replaces.
-- ``whole-face``: the mesh's whole oval, up over the forehead to the mesh's top edge (about the
-  hairline on most people).
+- ``face`` and ``whole-face``: the mesh's whole oval, up over the forehead to the mesh's top edge (about
+  the hairline on most people); a ``face`` crop is tighter and cuts it off above the brows. Masks of
+  ``face`` sets used to stop just above the brows: a model learned that edge and drew it as a straight
+  line across the target's forehead. Now the model paints some forehead and the swap fades it out there
+  (``swap.trained.onnx_swapper.MASK_ERODE``).
 - ``head``: the whole oval with its forehead edge pushed a further ``HEAD_FOREHEAD_EXTENSION`` of its
   distance from the face centre outwards, to cover a high forehead. Hair, ears and neck are in no mask:
   the mesh does not see them.
@@ -27,9 +28,7 @@ forehead edge points go."""
 def face_type_mask(landmarks_crop: npt.ArrayLike, size_px: int, face_type: FaceType) -> Mask:
     """The ``size_px`` square mask (float32 in [0, 1]) of a crop of ``face_type`` (module docstring)."""
     size_hw = (size_px, size_px)
-    if face_type == "face":
-        return hull_mask(landmarks_crop, size_hw, include_forehead=False)
-    if face_type == "whole-face":
+    if face_type in ("face", "whole-face"):
         return hull_mask(landmarks_crop, size_hw, include_forehead=True)
     return polygon_mask(head_outline(landmarks_crop), size_hw)
 

@@ -29,6 +29,7 @@ from facecraft.faceset.summary import ExtractSummary
 from facecraft.media.image import read_image, write_image
 from facecraft.media.reader import FrameReader
 from facecraft.media.writer import FrameWriter
+from facecraft.swap.triangles import LEFT_BROW, RIGHT_BROW
 from facecraft.types import Frame
 
 SIZE = 128
@@ -108,11 +109,17 @@ def test_contact_sheet_and_summary_are_written(mixed_set: tuple[Path, ExtractSum
     assert summary.pose.yaw_min <= summary.pose.yaw_max and summary.seconds > 0
 
 
-def test_face_type_masks_grow_from_face_to_head(mixed_set: tuple[Path, ExtractSummary]) -> None:
+def test_face_type_masks_cover_the_forehead_and_grow_to_the_head(
+    mixed_set: tuple[Path, ExtractSummary],
+) -> None:
     out, _ = mixed_set
     landmarks = load_index(out).entries[0].landmarks_crop
-    areas = [float(face_type_mask(landmarks, SIZE, t).sum()) for t in ("face", "whole-face", "head")]
-    assert areas[0] < areas[1] < areas[2]
+    face, whole, head = (face_type_mask(landmarks, SIZE, t) for t in ("face", "whole-face", "head"))
+    np.testing.assert_array_equal(face, whole)  # the same oval; a face crop is only tighter
+    assert float(whole.sum()) < float(head.sum())
+    brows_y = float(landmarks[[*RIGHT_BROW, *LEFT_BROW], 1].min())
+    rows = np.flatnonzero(face.max(axis=1) > 0.5)
+    assert rows[0] < brows_y - 0.05 * SIZE  # well above the brows: the forehead is in
 
 
 def test_repeated_frames_are_dropped_as_near_duplicates(d18_frames: list[Frame], tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -31,6 +32,11 @@ an input and an output one name); ``face`` is the card's first wording. The one 
 position (``face``)."""
 MASK_OUTPUT = "mask"
 PREFERRED_PROVIDERS = ("CUDAExecutionProvider", "CPUExecutionProvider")
+MASK_ERODE = 0.04
+MASK_BLUR = 0.02
+"""The model's mask is shrunk by MASK_ERODE of the crop's size and blurred over MASK_BLUR (a Gaussian's
+sigma), so the face fades out inside the mask's own edge and inside the crop. The masks a model learns end
+sharply, and pasted as they were that edge showed as a line across the forehead (d3 onto d10)."""
 """onnxruntime providers in order of preference; those not installed are skipped."""
 
 
@@ -141,7 +147,7 @@ class TrainedSwapper:
         fill_input(crop_bgr, self._input[0])
         face, mask = self._run()
         rendered_bgr = output_to_bgr(face[0], self._output_hwc)
-        coverage = np.clip(mask[0, 0], 0.0, 1.0, out=mask[0, 0])
+        coverage = soften_mask(np.clip(mask[0, 0], 0.0, 1.0))
         return SwapResult(
             rendered_bgr,
             coverage,
@@ -171,6 +177,18 @@ def _open_session(onnx_path: Path, num_threads: int) -> Any:
         raise TrainedModelError(
             f"'{onnx_path}' cannot be loaded by onnxruntime ({error}); re-export the model"
         ) from error
+
+
+def soften_mask(mask: FloatArray) -> FloatArray:
+    """The model's S x S mask (float32 in [0, 1]) eroded and blurred (see MASK_ERODE), so it fades to 0
+    within its own edge and within the crop's; never above the mask it came from."""
+    size = mask.shape[0]
+    radius = max(1, round(MASK_ERODE * size))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    eroded = cv2.erode(mask, disc, borderType=cv2.BORDER_CONSTANT, borderValue=0.0)
+    blurred = cv2.GaussianBlur(eroded, (0, 0), max(0.5, MASK_BLUR * size), borderType=cv2.BORDER_CONSTANT)
+    out: FloatArray = np.minimum(np.asarray(blurred, dtype=np.float32), mask)
+    return out
 
 
 def fill_input(crop_bgr: Frame, out_chw: FloatArray) -> None:

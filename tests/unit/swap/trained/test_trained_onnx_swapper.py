@@ -29,6 +29,7 @@ from facecraft.swap.trained.onnx_swapper import (
     check_tensor_shape,
     output_to_bgr,
     session_providers,
+    soften_mask,
 )
 from facecraft.types import FloatArray, Frame
 
@@ -145,7 +146,7 @@ def test_swap_is_the_models_function_of_the_aligned_crop(model_dir: Path) -> Non
     assert difference.max() <= 1 and (difference == 0).mean() > 0.99
 
     assert result.coverage.dtype == np.float32
-    np.testing.assert_allclose(result.coverage, disc_mask(SIZE), atol=1e-6)
+    np.testing.assert_allclose(result.coverage, soften_mask(disc_mask(SIZE)), atol=1e-6)
 
     back = transform_points(result.target_landmarks_crop, result.matrix_crop_to_frame)
     np.testing.assert_allclose(back, face.landmarks_478[:, :2], atol=1e-2)
@@ -153,6 +154,21 @@ def test_swap_is_the_models_function_of_the_aligned_crop(model_dir: Path) -> Non
     np.testing.assert_allclose(
         result.target_landmarks_crop[:, 2], face.landmarks_478[:, 2] * crop_per_frame_px, rtol=1e-4, atol=1e-4
     )
+
+
+def test_the_models_mask_fades_out_inside_its_edge_and_the_crops() -> None:
+    size = 64
+    mask = np.zeros((size, size), dtype=np.float32)
+    mask[:40, 8:56] = 1.0  # a face reaching the crop's top edge, cut straight across below
+    soft = soften_mask(mask)
+    assert soft.dtype == np.float32 and soft.shape == mask.shape
+    assert float(soft.max()) <= 1.0 and np.all(soft <= mask)  # never beyond the model's own mask
+    assert float(soft[0].max()) < 0.05 and float(soft[39].max()) < 0.1  # faded at the crop's edge and its own
+    assert float(soft[20, 32]) > 0.99  # solid inside
+    column = soft[:40, 32]
+    assert np.all(np.diff(column[:20]) >= -1e-6) and np.all(
+        np.diff(column[20:]) <= 1e-6
+    )  # one smooth rise and fall
 
 
 def test_each_swap_gets_its_own_arrays(model_dir: Path) -> None:
