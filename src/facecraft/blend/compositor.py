@@ -60,6 +60,8 @@ class CompositeSettings:
         through the feathered inner-lip mask, look natural.
     keep_eyes: the frame's eyes show through while closed or looking away (closed lids drawn from the
         source's open eyes smear; the target's own read cleanly).
+    texture_contrast_min: with ``shading``, the render's lightness contrast is lowered towards the footage's
+        texture contrast, never below this fraction of its own (1 = left as it is; see ``ColorSettings``).
     eye_color: how much of the skin's colour transfer the eye openings get (0 = the render's colours).
         The mesh swapper draws the source's eyes there by default; untouched, their whites glow against
         the recoloured skin. The mouth interior always keeps the render's colours (the target's own).
@@ -78,6 +80,7 @@ class CompositeSettings:
     keep_eyes: bool = True
     eye_color: float = 0.7
     color_strength: float = 1.0
+    texture_contrast_min: float = 0.6
 
     def __post_init__(self) -> None:
         for name in ("eye_color", "color_strength"):
@@ -105,6 +108,7 @@ class CompositeSettings:
             smoothing=self.color_smoothing,
             detail_weight=self.detail_weight,
             shading_sigma=self.shading_sigma,
+            texture_contrast_min=self.texture_contrast_min,
         )
 
 

@@ -17,7 +17,8 @@ place is simply the texture flipped left to right, and there:
    otherwise from the surrounding skin (a smooth push-pull fill); thin strips of skin left between
    filled parts are filled too, and parts of the lips and nostrils the photo shows edge-on keep its
    pixels (a mirrored copy put a dark spot beside the nostril);
-4. the findings become plain sentences for the user (``SourceIdentity.notes``).
+4. the findings become plain sentences for the user (``PreparedSource.notes``, which the mesh swapper's
+   ``prepare`` returns).
 
 The texture keeps the photo's resolution up to ``SourceSettings.max_face_px``.
 """

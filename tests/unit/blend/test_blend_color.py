@@ -169,17 +169,21 @@ def _texture_l(image_bgr: Frame, skin: Mask) -> float:
     return texture_std(lightness, skin, 3.0)
 
 
-def test_shading_lowers_a_crisp_render_to_the_footage_texture_contrast_and_never_raises_it() -> None:
+@pytest.mark.parametrize(("face_px", "track_id"), [(60.0, None), (230.0, 3)])
+def test_shading_lowers_a_crisp_render_to_the_footage_texture_contrast_and_never_raises_it(
+    face_px: float, track_id: int | None
+) -> None:
+    """At the working scale as it is (60 px) and shrunk to it (230 px), untracked and tracked."""
     skin = _disc()
     settings = ColorSettings(mode="shading", detail_weight=0.0, texture_sigma=0.05)
     crisp, soft = _textured_bgr(1, 16.0), _textured_bgr(2, 8.0)
-    lowered = ColorMatcher(settings).match(ColorInputs(crisp, soft, skin, face_px=60.0, track_id=None))
+    lowered = ColorMatcher(settings).match(ColorInputs(crisp, soft, skin, face_px, track_id))
     ratio = _texture_l(lowered, skin) / _texture_l(crisp, skin)
     assert ratio == pytest.approx(0.6, abs=0.05)  # the target has half the texture; 0.6 is the floor
-    raised = ColorMatcher(settings).match(ColorInputs(soft, crisp, skin, face_px=60.0, track_id=None))
+    raised = ColorMatcher(settings).match(ColorInputs(soft, crisp, skin, face_px, track_id))
     assert _texture_l(raised, skin) / _texture_l(soft, skin) == pytest.approx(1.0, abs=0.08)
     off = ColorSettings(mode="shading", detail_weight=0.0, texture_contrast_min=1.0)
-    kept = ColorMatcher(off).match(ColorInputs(crisp, soft, skin, face_px=60.0, track_id=None))
+    kept = ColorMatcher(off).match(ColorInputs(crisp, soft, skin, face_px, track_id))
     assert _texture_l(kept, skin) / _texture_l(crisp, skin) == pytest.approx(1.0, abs=0.08)
 
 
@@ -242,3 +246,5 @@ def test_color_settings_refuse_nonsense() -> None:
         ColorSettings(texture_contrast_min=0.0)
     with pytest.raises(ValueError, match="texture_sigma"):
         ColorSettings(texture_sigma=0.0)
+    assert ColorSettings(mode="lab").ratio_limits()[0] == (0.7, 1.4)
+    assert ColorSettings(texture_contrast_min=0.8).ratio_limits()[0] == (0.8, 1.0)

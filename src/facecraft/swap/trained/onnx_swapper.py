@@ -2,8 +2,9 @@
 
 Per target face, ``swap`` cuts the card's aligned crop out of the frame (``faceset.crop``: the same
 geometry that extracted the training faces, edges replicated), runs the model on it and hands the
-compositor the model's face (``crop_bgr``), its mask (``coverage``) and the crop-to-frame matrix. Masks,
-colour transfer and blending are the compositor's, exactly as for the mesh swapper.
+compositor the model's face (``crop_bgr``), its mask (``coverage``, faded out inside its edge: see
+``soften_mask``) and the crop-to-frame matrix. Masks, colour transfer and blending are the compositor's, as
+for the mesh swapper.
 
 The model knows its identity, so ``prepare`` needs nothing from the source (a source photo the user
 names is only for the content gate, the quality report and provenance). This module does not import
@@ -21,7 +22,7 @@ import numpy.typing as npt
 from facecraft.errors import FacecraftError
 from facecraft.faces.alignment import invert_affine, warp_to_crop
 from facecraft.faces.face import Face
-from facecraft.faceset.crop import crop_matrix
+from facecraft.faceset.crop import FACE_TYPE_ZOOM, crop_matrix
 from facecraft.swap.base import SWAPPERS, SourceIdentity, SwapperConfig, SwapResult
 from facecraft.swap.trained.card import ONNX_FILE, ModelCard, load_card
 from facecraft.types import Affine, FloatArray, Frame
@@ -32,12 +33,15 @@ an input and an output one name); ``face`` is the card's first wording. The one 
 position (``face``)."""
 MASK_OUTPUT = "mask"
 PREFERRED_PROVIDERS = ("CUDAExecutionProvider", "CPUExecutionProvider")
-MASK_ERODE = 0.04
-MASK_BLUR = 0.02
-"""The model's mask is shrunk by MASK_ERODE of the crop's size and blurred over MASK_BLUR (a Gaussian's
-sigma), so the face fades out inside the mask's own edge and inside the crop. The masks a model learns end
-sharply, and pasted as they were that edge showed as a line across the forehead (d3 onto d10)."""
 """onnxruntime providers in order of preference; those not installed are skipped."""
+MASK_ERODE = 0.05
+"""The model's mask is shrunk by this fraction of the face's size in the crop (the crop's size times its face
+type's zoom: 4% of a ``face`` crop) ..."""
+MASK_BLUR = 0.025
+"""... and blurred over this fraction (a Gaussian's sigma), so the face fades out inside the mask's own edge
+and inside the crop. The masks a model learns end sharply, and pasted as they were that edge showed as a line
+across the forehead (d3 onto d10). Models trained on ``face`` facesets from before their masks covered the
+forehead end at the brows, and faded, the target's brows show through: re-extract and retrain them."""
 
 
 class TrainedModelError(FacecraftError):
@@ -92,6 +96,7 @@ class TrainedSwapper:
         self._input_name: str = self._session.get_inputs()[0].name
         self._input = np.zeros((1, 3, self.size_px, self.size_px), dtype=np.float32)
         self._output_hwc = np.zeros((self.size_px, self.size_px, 3), dtype=np.float32)
+        self._face_px = self.size_px * FACE_TYPE_ZOOM[self.card.face_type]
         self._check_outputs(onnx_path)
 
     def _check_signature(self, onnx_path: Path) -> None:
@@ -147,7 +152,7 @@ class TrainedSwapper:
         fill_input(crop_bgr, self._input[0])
         face, mask = self._run()
         rendered_bgr = output_to_bgr(face[0], self._output_hwc)
-        coverage = soften_mask(np.clip(mask[0, 0], 0.0, 1.0))
+        coverage = soften_mask(np.clip(mask[0, 0], 0.0, 1.0), self._face_px)
         return SwapResult(
             rendered_bgr,
             coverage,
@@ -179,14 +184,14 @@ def _open_session(onnx_path: Path, num_threads: int) -> Any:
         ) from error
 
 
-def soften_mask(mask: FloatArray) -> FloatArray:
-    """The model's S x S mask (float32 in [0, 1]) eroded and blurred (see MASK_ERODE), so it fades to 0
-    within its own edge and within the crop's; never above the mask it came from."""
-    size = mask.shape[0]
-    radius = max(1, round(MASK_ERODE * size))
+def soften_mask(mask: FloatArray, face_px: float) -> FloatArray:
+    """The model's S x S mask (float32 in [0, 1]) eroded and blurred (see MASK_ERODE; ``face_px``: the face's
+    size in the crop), so it fades to 0 within its own edge and within the crop's; never above the mask it
+    came from."""
+    radius = max(1, round(MASK_ERODE * face_px))
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     eroded = cv2.erode(mask, disc, borderType=cv2.BORDER_CONSTANT, borderValue=0.0)
-    blurred = cv2.GaussianBlur(eroded, (0, 0), max(0.5, MASK_BLUR * size), borderType=cv2.BORDER_CONSTANT)
+    blurred = cv2.GaussianBlur(eroded, (0, 0), max(0.5, MASK_BLUR * face_px), borderType=cv2.BORDER_CONSTANT)
     out: FloatArray = np.minimum(np.asarray(blurred, dtype=np.float32), mask)
     return out
 

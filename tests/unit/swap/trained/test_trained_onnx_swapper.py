@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from facecraft.faces.alignment import transform_points, warp_to_crop
 from facecraft.faces.face import LANDMARK_POINTS, Face
-from facecraft.faceset.crop import FaceType, crop_matrix, template_points
+from facecraft.faceset.crop import FACE_TYPE_ZOOM, FaceType, crop_matrix, template_points
 from facecraft.swap.base import SWAPPERS, SwapperConfig
 from facecraft.swap.trained.card import (
     ONNX_FILE,
@@ -146,7 +146,8 @@ def test_swap_is_the_models_function_of_the_aligned_crop(model_dir: Path) -> Non
     assert difference.max() <= 1 and (difference == 0).mean() > 0.99
 
     assert result.coverage.dtype == np.float32
-    np.testing.assert_allclose(result.coverage, soften_mask(disc_mask(SIZE)), atol=1e-6)
+    expected_coverage = soften_mask(disc_mask(SIZE), SIZE * FACE_TYPE_ZOOM[FACE_TYPE])
+    np.testing.assert_allclose(result.coverage, expected_coverage, atol=1e-6)
 
     back = transform_points(result.target_landmarks_crop, result.matrix_crop_to_frame)
     np.testing.assert_allclose(back, face.landmarks_478[:, :2], atol=1e-2)
@@ -160,7 +161,7 @@ def test_the_models_mask_fades_out_inside_its_edge_and_the_crops() -> None:
     size = 64
     mask = np.zeros((size, size), dtype=np.float32)
     mask[:40, 8:56] = 1.0  # a face reaching the crop's top edge, cut straight across below
-    soft = soften_mask(mask)
+    soft = soften_mask(mask, 0.8 * size)
     assert soft.dtype == np.float32 and soft.shape == mask.shape
     assert float(soft.max()) <= 1.0 and np.all(soft <= mask)  # never beyond the model's own mask
     assert float(soft[0].max()) < 0.05 and float(soft[39].max()) < 0.1  # faded at the crop's edge and its own
