@@ -38,7 +38,9 @@ def extract(
     ] = 256,
     face_type: Annotated[
         FaceType,
-        typer.Option(help="How much of the head a crop holds: face (brows to chin), whole-face, head."),
+        typer.Option(
+            help="How much of the head a crop holds: face (brows to chin, some forehead), whole-face, head."
+        ),
     ] = "face",
     faces: Annotated[str, typer.Option(help=FACES_HELP)] = "largest",
     every: Annotated[int, typer.Option(min=1, help="Use every N-th video frame.")] = 1,

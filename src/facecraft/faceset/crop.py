@@ -2,8 +2,9 @@
 
 A crop is a similarity transform that puts five stable mesh points (eye-corner midpoints, nose tip,
 mouth corners) on a template. The template is ArcFace's layout, zoomed out by a factor per face type:
-``face`` covers brows to chin, ``whole-face`` adds the forehead and ears' edges, ``head`` the hair and
-the whole head. Eye corners are used instead of the iris centres so that gaze does not move the crop.
+``face`` covers brows to chin (and a little forehead), ``whole-face`` adds the forehead and ears' edges,
+``head`` the hair and the whole head. Eye corners are used instead of the iris centres so that gaze does
+not move the crop.
 """
 
 from collections.abc import Mapping
