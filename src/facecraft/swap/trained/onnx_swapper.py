@@ -152,7 +152,7 @@ class TrainedSwapper:
         fill_input(crop_bgr, self._input[0])
         face, mask = self._run()
         rendered_bgr = output_to_bgr(face[0], self._output_hwc)
-        coverage = soften_mask(np.clip(mask[0, 0], 0.0, 1.0), self._face_px)
+        coverage = soften_mask(np.clip(mask[0, 0], 0.0, 1.0, out=mask[0, 0]), self._face_px)
         return SwapResult(
             rendered_bgr,
             coverage,
