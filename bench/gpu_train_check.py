@@ -8,7 +8,13 @@ synthetic faceset of structured faces into /tmp, so the data path is still measu
     python bench/gpu_train_check.py --minutes 3            # about 5 minutes in all
     python bench/gpu_train_check.py --source A --target B  # real facesets
 
-Prints a table and, when $OUT is set, writes $OUT/gpu_train_check.json.
+With ``--crops FILE`` (made here by ``bench/gpu_trained_swap.py record``: the aligned target crops a swap of a
+video feeds the model, in order), the trained model is exported to ONNX and run on those crops through
+onnxruntime; its outputs go to $OUT/swapped_K.npz, for ``bench/gpu_trained_swap.py replay`` to composite
+back here and measure (the model itself is too large to bring back).
+
+Prints a table and, when $OUT is set, writes $OUT/gpu_train_check.json (and the model's previews and loss
+history with ``--crops``).
 """
 
 import argparse
@@ -30,10 +36,19 @@ from facecraft.blend.masks import LEFT_EYE, LIPS_OUTER, RIGHT_EYE
 from facecraft.faces.face import LANDMARK_POINTS
 from facecraft.faceset.index import FACES_DIR, MASKS_DIR, FacesetEntry, FacesetIndex, save_index
 from facecraft.swap.trained.nets import count_params, preset_config
-from facecraft.swap.trained.trainer import StepInfo, StepRunner, TrainOptions, train
+from facecraft.swap.trained.trainer import (
+    HISTORY_CSV,
+    HISTORY_PNG,
+    PREVIEWS_DIR,
+    StepInfo,
+    StepRunner,
+    TrainOptions,
+    train,
+)
 
 TARGET_IT_PER_S = 35.0
 YARDSTICK_IT_PER_S = 38.7
+CHUNK_CROPS = 160  # swapped crops per returned file (each file must stay under 16 MiB)
 
 
 # --- a synthetic faceset -------------------------------------------------------------------------
@@ -186,15 +201,17 @@ def run_real(args: argparse.Namespace, source: Path, target: Path, work: Path) -
         preset=args.preset,
         minutes=args.minutes,
         batch=args.batch,
-        gan_warmup_steps=0,
         preview_every=0,
         checkpoint_minutes=1e6,
         log_every=args.log_every,
         device=args.device,
         num_workers=args.workers,
         min_faces=1,
-        export_onnx=False,
+        export_onnx=args.crops is not None,
         compile=not args.no_compile,
+        gan_warmup_steps=args.gan_warmup,
+        schedule="cosine" if args.steps else "constant",
+        steps=args.steps,
     )
     _reset_peak(args.device)
     with GpuSampler() as sampler:
@@ -211,6 +228,43 @@ def run_real(args: argparse.Namespace, source: Path, target: Path, work: Path) -
         "wall_s_including_load_and_export": round(total_s, 1),
         "final_losses": result.losses,
         **sampler.summary(),
+    }
+
+
+def swap_crops(model_dir: Path, crops_path: Path, out: Path) -> dict[str, object]:
+    """The exported model on the recorded crops (onnxruntime, as ``facecraft swap`` runs it), written in
+    chunks: faces as rounded uint8 RGB (exactly what the swapper keeps), masks as float16."""
+    import onnxruntime as ort
+
+    from facecraft.swap.trained.card import ONNX_FILE
+    from facecraft.swap.trained.export import INPUT_NAME, OUTPUT_NAMES
+
+    crops = np.load(crops_path)["crops"]
+    providers = [
+        p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in ort.get_available_providers()
+    ]
+    session = ort.InferenceSession(str(model_dir / ONNX_FILE), providers=providers)
+    started = time.perf_counter()
+    faces, masks = [], []
+    for first in range(0, len(crops), 32):
+        batch = crops[first : first + 32].astype(np.float32) / np.float32(255.0)
+        face, mask = session.run(list(OUTPUT_NAMES), {INPUT_NAME: batch})
+        faces.append(np.rint(np.clip(face * 255.0, 0.0, 255.0)).astype(np.uint8))
+        masks.append(mask.astype(np.float16))
+    seconds = time.perf_counter() - started
+    all_faces, all_masks = np.concatenate(faces), np.concatenate(masks)
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    for k, first in enumerate(range(0, len(crops), CHUNK_CROPS)):
+        path = out / f"swapped_{k}.npz"
+        last = first + CHUNK_CROPS
+        np.savez_compressed(path, faces=all_faces[first:last], masks=all_masks[first:last], first=first)
+        files.append(path.name)
+    return {
+        "crops": len(crops),
+        "providers": session.get_providers(),
+        "onnx_seconds": round(seconds, 2),
+        "files": files,
     }
 
 
@@ -278,6 +332,10 @@ def main() -> None:
     parser.add_argument("--source", type=Path)
     parser.add_argument("--target", type=Path)
     parser.add_argument("--faces", type=int, default=300, help="Faces per synthetic faceset.")
+    parser.add_argument("--steps", type=int, help="Stop the real run here too (and decay the rate, cosine).")
+    parser.add_argument("--gan-warmup", type=int, default=0, help="Steps before the GAN switches on.")
+    parser.add_argument("--skip-synthetic", action="store_true", help="Only the real-loader run.")
+    parser.add_argument("--crops", type=Path, help="Recorded target crops to swap with the trained model.")
     parser.add_argument(
         "--no-compile",
         action="store_true",
@@ -322,25 +380,38 @@ def main() -> None:
             f"D {d_params / 1e6:.2f} M params, {args.workers} loader workers",
             flush=True,
         )
-        print("(b) synthetic batches on the GPU ...", flush=True)
-        results["synthetic_gan"] = run_synthetic(args, gan=True, seconds=args.synthetic_seconds)
-        results["synthetic_no_gan"] = run_synthetic(args, gan=False, seconds=args.synthetic_seconds / 2)
-        if not args.no_compile:
-            results["synthetic_gan_compiled"] = run_synthetic(
-                args, True, args.synthetic_seconds, compile=True
-            )
-        print(json.dumps(results, indent=1), flush=True)
+        if not args.skip_synthetic:
+            print("(b) synthetic batches on the GPU ...", flush=True)
+            results["synthetic_gan"] = run_synthetic(args, gan=True, seconds=args.synthetic_seconds)
+            results["synthetic_no_gan"] = run_synthetic(args, gan=False, seconds=args.synthetic_seconds / 2)
+            if not args.no_compile:
+                results["synthetic_gan_compiled"] = run_synthetic(
+                    args, True, args.synthetic_seconds, compile=True
+                )
+            print(json.dumps(results, indent=1), flush=True)
         print(f"(a) trainer with the real loader and augmentation for {args.minutes} min ...", flush=True)
         results["real_loader"] = run_real(args, source, target, work)
         real = results["real_loader"]
         assert isinstance(real, dict)
         results["target_it_per_s"] = TARGET_IT_PER_S
         results["meets_target"] = float(real["it_per_s_median_last_windows"]) >= TARGET_IT_PER_S
+        out = Path(os.environ.get("OUT") or work / "out")
+        out.mkdir(parents=True, exist_ok=True)
+        if args.crops is not None:
+            results["swapped_crops"] = swap_crops(work / "model", args.crops, out)
+            model_dir = work / "model"
+            previews = sorted((model_dir / PREVIEWS_DIR).glob("preview_*.png"))
+            for path in [
+                *previews[-1:],
+                model_dir / HISTORY_CSV,
+                model_dir / HISTORY_PNG,
+            ]:
+                if path.is_file():
+                    shutil.copy(
+                        path, out / ("preview.png" if path.parent.name == PREVIEWS_DIR else path.name)
+                    )
         print(json.dumps(results, indent=2), flush=True)
-        out = os.environ.get("OUT")
-        if out:
-            Path(out).mkdir(parents=True, exist_ok=True)
-            (Path(out) / "gpu_train_check.json").write_text(json.dumps(results, indent=2) + "\n")
+        (out / "gpu_train_check.json").write_text(json.dumps(results, indent=2) + "\n")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
