@@ -183,13 +183,15 @@ class GpuSampler:
 def run_real(args: argparse.Namespace, source: Path, target: Path, work: Path) -> dict[str, object]:
     """The trainer itself, real loader and augmentation, GAN on from the start."""
     windows: list[tuple[float, float]] = []
+    waits: list[float] = []
 
     def on_step(info: StepInfo) -> None:
         windows.append((info.elapsed_s, info.it_per_s))
+        waits.append(info.loader_wait)
         if len(windows) % 10 == 0:
             print(
                 f"  step {info.step:6d}  {info.it_per_s:6.1f} it/s  "
-                f"loss_a {info.losses.get('loss_a', 0):.4f}",
+                f"loss_a {info.losses.get('loss_a', 0):.4f}  loader wait {info.loader_wait:.0%}",
                 flush=True,
             )
 
@@ -224,11 +226,24 @@ def run_real(args: argparse.Namespace, source: Path, target: Path, work: Path) -
         "steps": result.steps,
         "it_per_s_median_last_windows": round(statistics.median(tail), 2) if tail else 0.0,
         "it_per_s_all_windows": [round(rate, 1) for _, rate in windows],
+        "loader_wait_all_windows": [round(wait, 3) for wait in waits],
+        "dynamo_counters": _dynamo_counters(),
         "peak_memory_gib": _peak_gib(args.device),
         "wall_s_including_load_and_export": round(total_s, 1),
         "final_losses": result.losses,
         **sampler.summary(),
     }
+
+
+def _dynamo_counters() -> dict[str, dict[str, int]]:
+    """torch.compile's own counts (graphs compiled, graph breaks, recompilations), to tell a compile problem
+    from a slow step."""
+    try:
+        from torch._dynamo.utils import counters
+    except ImportError:
+        return {}
+    keep = ("stats", "graph_break", "recompiles")
+    return {name: {str(k): int(v) for k, v in counters[name].items()} for name in keep if name in counters}
 
 
 def swap_crops(model_dir: Path, crops_path: Path, out: Path) -> dict[str, object]:

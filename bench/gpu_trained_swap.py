@@ -20,7 +20,8 @@ import argparse
 import json
 import subprocess
 import sys
-from collections.abc import Callable
+import shlex
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -37,12 +38,13 @@ def _as_uint8(tensor: npt.NDArray[np.float32]) -> npt.NDArray[np.uint8]:
     return out
 
 
-def run_swap(target: Path, model: Path, out: Path, call: ModelCall) -> None:
-    """``facecraft swap --model MODEL TARGET -o OUT`` with the model's forward pass replaced by ``call``."""
+def run_swap(target: Path, model: Path, out: Path, call: ModelCall, extra: Sequence[str] = ()) -> None:
+    """``facecraft swap --model MODEL TARGET -o OUT [EXTRA]`` with the model's forward pass replaced by
+    ``call``."""
     original = TrainedSwapper._run
     TrainedSwapper._run = call  # type: ignore[method-assign,assignment]
     try:
-        app(["swap", "--model", str(model), str(target), "-o", str(out)], standalone_mode=False)
+        app(["swap", "--model", str(model), str(target), "-o", str(out), *extra], standalone_mode=False)
     finally:
         TrainedSwapper._run = original  # type: ignore[method-assign]
 
@@ -90,7 +92,7 @@ def replay(args: argparse.Namespace) -> None:
         face = faces[i : i + 1].astype(np.float32) / np.float32(255.0)
         return face, masks[i : i + 1].astype(np.float32)
 
-    run_swap(args.target, args.card_model, args.out, player)
+    run_swap(args.target, args.card_model, args.out, player, shlex.split(args.swap_args))
     if position[0] != len(crops):
         raise SystemExit(f"the swap used {position[0]} of {len(crops)} recorded crops")
     sheet = args.out.with_suffix(".sheet.png")
@@ -116,6 +118,9 @@ def main() -> int:
     replay_parser.add_argument("--crops", type=Path, required=True)
     replay_parser.add_argument("--swapped", type=Path, required=True, help="Folder of swapped_K.npz.")
     replay_parser.add_argument("--source", type=Path, required=True, help="The source person's photo.")
+    replay_parser.add_argument(
+        "--swap-args", default="", help="More `facecraft swap` options, e.g. '--color lab' (not the crop's)."
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     record(args) if args.command == "record" else replay(args)

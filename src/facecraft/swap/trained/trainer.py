@@ -154,7 +154,11 @@ class TrainOptions:
 
 @dataclass(frozen=True, slots=True)
 class StepInfo:
-    """Progress after ``step`` steps: mean losses since the last read-out and the speed over it."""
+    """Progress after ``step`` steps: mean losses since the last read-out and the speed over it.
+
+    ``loader_wait``: the fraction of that interval spent waiting for the data loader's next batch (near 0:
+    the model sets the pace; large: the loader starves it, and more ``--workers`` would help).
+    """
 
     step: int
     total_steps: int | None
@@ -162,6 +166,7 @@ class StepInfo:
     it_per_s: float
     elapsed_s: float
     remaining_s: float | None
+    loader_wait: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,9 +301,10 @@ class StepRunner:
         self.opt_d.zero_grad(set_to_none=True)
         mask = data["mask_a"]
         with self.autocast():
-            real_logits = self.disc(data["target_a"] * mask)
-            fake_logits = self.disc(fake * mask)
-            loss = discriminator_loss(real_logits.float(), fake_logits.float(), self.options.gan_loss)
+            # one pass over real and fake together (the critic has no batch statistics): half the launches
+            logits = self.disc(torch.cat([data["target_a"], fake]) * torch.cat([mask, mask]))
+            real_logits, fake_logits = logits.float().chunk(2)
+            loss = discriminator_loss(real_logits, fake_logits, self.options.gan_loss)
         loss.backward()  # type: ignore[no-untyped-call]
         self.opt_d.step()
         return loss.detach()
@@ -503,7 +509,8 @@ class _Run:
 
 
 class _Meter:
-    """Sums losses on the device between read-outs (one sync per read-out) and times the interval."""
+    """Sums losses on the device between read-outs (one sync per read-out), times the interval and the
+    part of it spent waiting for batches."""
 
     def __init__(self, step: int) -> None:
         self.sums: dict[str, torch.Tensor] = {}
@@ -511,6 +518,8 @@ class _Meter:
         self.mark_step = step
         self.mark_time = time.perf_counter()
         self.it_per_s = 0.0
+        self.wait_s = 0.0
+        self.loader_wait = 0.0
 
     def add(self, losses: dict[str, torch.Tensor]) -> None:
         for key, value in losses.items():
@@ -521,8 +530,10 @@ class _Meter:
         now = time.perf_counter()
         means = {key: float(value.item()) / max(1, self.count) for key, value in self.sums.items()}
         if step > self.mark_step:
-            self.it_per_s = (step - self.mark_step) / max(now - self.mark_time, 1e-9)
-        self.sums, self.count, self.mark_step, self.mark_time = {}, 0, step, now
+            interval = max(now - self.mark_time, 1e-9)
+            self.it_per_s = (step - self.mark_step) / interval
+            self.loader_wait = min(1.0, self.wait_s / interval)
+        self.sums, self.count, self.mark_step, self.mark_time, self.wait_s = {}, 0, step, now, 0.0
         return means
 
 
@@ -576,7 +587,8 @@ def _log(run: _Run, meter: _Meter, on_step: Callable[[StepInfo], None] | None, s
     run.history.append({"step": float(run.step), "elapsed_s": round(elapsed, 2), **means, "lr": lr})
     if on_step is not None:
         remaining = _remaining(run, meter, started)
-        on_step(StepInfo(run.step, run.options.steps, means, meter.it_per_s, elapsed, remaining))
+        info = StepInfo(run.step, run.options.steps, means, meter.it_per_s, elapsed, remaining, meter.loader_wait)
+        on_step(info)
 
 
 def _loop(
@@ -590,7 +602,10 @@ def _loop(
     options = run.options
     last_checkpoint = time.perf_counter()
     while not _done(run, started) and not stop():
-        losses = run.runner.run_step(next(batches), run.step)
+        asked = time.perf_counter()
+        batch = next(batches)
+        meter.wait_s += time.perf_counter() - asked
+        losses = run.runner.run_step(batch, run.step)
         run.step += 1
         meter.add(losses)
         if run.step % max(1, options.log_every) == 0:

@@ -2,8 +2,10 @@
 
 import csv
 import shutil
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -120,3 +122,22 @@ def test_a_cosine_schedule_needs_steps_and_decays_to_a_tenth(
     train(tiny_options(tiny_facesets, tmp_path / "c", 30, schedule="cosine", warmup_steps=1))
     lrs = [float(row["lr"]) for row in csv.DictReader((tmp_path / "c" / "history.csv").open())]
     assert lrs[0] > 5 * lrs[-1] and lrs == sorted(lrs, reverse=True)
+
+
+def test_progress_reports_the_share_of_time_spent_waiting_for_data(
+    tiny_facesets: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from facecraft.swap.trained import trainer
+
+    real_loader = trainer.batch_loader
+
+    def slow_loader(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        for batch in real_loader(*args, **kwargs):
+            time.sleep(0.3)  # a starved model: each batch takes far longer than a tiny step
+            yield batch
+
+    monkeypatch.setattr(trainer, "batch_loader", slow_loader)
+    infos: list[StepInfo] = []
+    train(tiny_options(tiny_facesets, tmp_path / "model", 4), on_step=infos.append)
+    assert [info.step for info in infos] == [1, 2, 3, 4]
+    assert all(0.5 < info.loader_wait <= 1.0 for info in infos[1:])
