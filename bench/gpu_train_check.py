@@ -18,6 +18,7 @@ history with ``--crops``).
 """
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -144,22 +145,31 @@ def _peak_gib(device: str) -> float:
 # --- measuring -----------------------------------------------------------------------------------
 
 
+SAMPLED = ("utilization.gpu", "clocks.sm", "clocks.max.sm", "power.draw", "temperature.gpu")
+"""What GpuSampler reads from nvidia-smi: utilisation, and the clock, power and temperature that show
+throttling."""
+
+
 class GpuSampler:
-    """Samples nvidia-smi's utilisation.gpu every half second in a thread."""
+    """Samples nvidia-smi every half second in a thread: utilisation, SM clock (and its maximum), power and
+    temperature. A value nvidia-smi cannot give (``[N/A]``, as on a MIG slice) is left out, not read as 0."""
 
     def __init__(self) -> None:
-        self.samples: list[float] = []
+        self.samples: dict[str, list[float]] = {name: [] for name in SAMPLED}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        command = ["nvidia-smi", "--query-gpu=utilization.gpu", "--format=csv,noheader,nounits"]
+        command = ["nvidia-smi", f"--query-gpu={','.join(SAMPLED)}", "--format=csv,noheader,nounits"]
         while not self._stop.is_set():
             try:
                 out = subprocess.run(command, capture_output=True, text=True, timeout=5, check=False).stdout
-                self.samples.append(float(out.strip().splitlines()[0]))
-            except (OSError, ValueError, IndexError, subprocess.SubprocessError):
-                pass
+                fields = out.strip().splitlines()[0].split(",")
+            except (OSError, IndexError, subprocess.SubprocessError):
+                fields = []
+            for name, text in zip(SAMPLED, fields, strict=False):
+                with contextlib.suppress(ValueError):
+                    self.samples[name].append(float(text))
             self._stop.wait(0.5)
 
     def __enter__(self) -> "GpuSampler":
@@ -170,14 +180,20 @@ class GpuSampler:
         self._stop.set()
         self._thread.join(timeout=10)
 
-    def summary(self, skip: int = 20) -> dict[str, float]:
-        values = self.samples[skip:] or self.samples
-        if not values:
-            return {}
-        return {
-            "gpu_util_mean": round(statistics.fmean(values), 1),
-            "gpu_util_median": statistics.median(values),
-        }
+    def summary(self, skip: int = 20) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for name, samples in self.samples.items():
+            values = samples[skip:] or samples
+            if not values:
+                continue
+            key = name.replace(".", "_")
+            out[f"{key}_median"] = statistics.median(values)
+            # a trace, one value per ~10 s, to see a drift (a clock falling as the card heats up)
+            chunks = [values[i : i + 20] for i in range(0, len(values), 20)]
+            out[f"{key}_trace"] = [round(statistics.fmean(chunk), 1) for chunk in chunks]
+        if "utilization_gpu_median" in out:
+            out["gpu_util_mean"] = round(statistics.fmean(self.samples["utilization.gpu"][skip:] or [0.0]), 1)
+        return out
 
 
 def run_real(args: argparse.Namespace, source: Path, target: Path, work: Path) -> dict[str, object]:
@@ -233,6 +249,16 @@ def run_real(args: argparse.Namespace, source: Path, target: Path, work: Path) -
         "final_losses": result.losses,
         **sampler.summary(),
     }
+
+
+def _gpu_facts() -> str:
+    """nvidia-smi's name, driver, MIG mode and power limit for the card, as one line (empty without it)."""
+    fields = "name,driver_version,mig.mode.current,power.limit,clocks.max.sm"
+    command = ["nvidia-smi", f"--query-gpu={fields}", "--format=csv,noheader"]
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=10, check=False).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
 
 
 def _dynamo_counters() -> dict[str, dict[str, int]]:
@@ -380,6 +406,7 @@ def main() -> None:
             g_params, d_params = count_params(SwapModel(config)), count_params(PatchDiscriminator(config))
         results: dict[str, object] = {
             "device": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu (dry run)",
+            "nvidia_smi": _gpu_facts() if args.device == "cuda" else "",
             "torch": torch.__version__,
             "cpu_count": os.cpu_count(),
             "preset": args.preset,

@@ -18,9 +18,9 @@ frame by frame.
 
 import argparse
 import json
+import shlex
 import subprocess
 import sys
-import shlex
 from collections.abc import Callable, Sequence
 from pathlib import Path
 

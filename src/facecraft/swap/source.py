@@ -129,7 +129,8 @@ class SourceSettings:
     clean: find what covers the skin and fill it (the default); False keeps the photo as it is, glasses,
         a fringe or a hand included (only the skin the photo does not show, a turned head's far side, is
         filled). dlib counts glasses and a fringe as part of a likeness: kept, d8.jpg (glasses, fringe)
-        scores 0.42 instead of 0.65 onto d10.mp4, but the frames bend with the mesh as the head turns.
+        scores 0.54 instead of 0.65 onto d10.mp4 (whole clip, 2026-11-27), but the frames bend with the
+        mesh as the head turns.
     """
 
     max_face_px: int = 512

@@ -587,8 +587,8 @@ def _log(run: _Run, meter: _Meter, on_step: Callable[[StepInfo], None] | None, s
     run.history.append({"step": float(run.step), "elapsed_s": round(elapsed, 2), **means, "lr": lr})
     if on_step is not None:
         remaining = _remaining(run, meter, started)
-        info = StepInfo(run.step, run.options.steps, means, meter.it_per_s, elapsed, remaining, meter.loader_wait)
-        on_step(info)
+        wait = meter.loader_wait
+        on_step(StepInfo(run.step, run.options.steps, means, meter.it_per_s, elapsed, remaining, wait))
 
 
 def _loop(

@@ -127,16 +127,14 @@ def test_a_cosine_schedule_needs_steps_and_decays_to_a_tenth(
 def test_progress_reports_the_share_of_time_spent_waiting_for_data(
     tiny_facesets: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from facecraft.swap.trained import trainer
-
-    real_loader = trainer.batch_loader
+    from facecraft.swap.trained.dataset import batch_loader as real_loader
 
     def slow_loader(*args: Any, **kwargs: Any) -> Iterator[Any]:
         for batch in real_loader(*args, **kwargs):
             time.sleep(0.3)  # a starved model: each batch takes far longer than a tiny step
             yield batch
 
-    monkeypatch.setattr(trainer, "batch_loader", slow_loader)
+    monkeypatch.setattr("facecraft.swap.trained.trainer.batch_loader", slow_loader)
     infos: list[StepInfo] = []
     train(tiny_options(tiny_facesets, tmp_path / "model", 4), on_step=infos.append)
     assert [info.step for info in infos] == [1, 2, 3, 4]
