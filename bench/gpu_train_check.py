@@ -191,23 +191,25 @@ class GpuSampler:
             # a trace, one value per ~10 s, to see a drift (a clock falling as the card heats up)
             chunks = [values[i : i + 20] for i in range(0, len(values), 20)]
             out[f"{key}_trace"] = [round(statistics.fmean(chunk), 1) for chunk in chunks]
-        if "utilization_gpu_median" in out:
-            out["gpu_util_mean"] = round(statistics.fmean(self.samples["utilization.gpu"][skip:] or [0.0]), 1)
+        utilisation = self.samples["utilization.gpu"]
+        if utilisation:
+            out["utilization_gpu_mean"] = round(statistics.fmean(utilisation[skip:] or utilisation), 1)
         return out
 
 
 def run_real(args: argparse.Namespace, source: Path, target: Path, work: Path) -> dict[str, object]:
-    """The trainer itself, real loader and augmentation, GAN on from the start."""
+    """The trainer itself, real loader and augmentation, the GAN on after ``--gan-warmup`` steps."""
+    _clear_dynamo_counters()  # count this run's compiles only, not the synthetic runs' before it
     windows: list[tuple[float, float]] = []
     waits: list[float] = []
 
     def on_step(info: StepInfo) -> None:
         windows.append((info.elapsed_s, info.it_per_s))
-        waits.append(info.loader_wait)
+        waits.append(info.loader_wait_share)
         if len(windows) % 10 == 0:
             print(
                 f"  step {info.step:6d}  {info.it_per_s:6.1f} it/s  "
-                f"loss_a {info.losses.get('loss_a', 0):.4f}  loader wait {info.loader_wait:.0%}",
+                f"loss_a {info.losses.get('loss_a', 0):.4f}  loader wait {info.loader_wait_share:.0%}",
                 flush=True,
             )
 
@@ -259,6 +261,14 @@ def _gpu_facts() -> str:
         return subprocess.run(command, capture_output=True, text=True, timeout=10, check=False).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
+
+
+def _clear_dynamo_counters() -> None:
+    try:
+        from torch._dynamo.utils import counters
+    except ImportError:
+        return
+    counters.clear()
 
 
 def _dynamo_counters() -> dict[str, dict[str, int]]:

@@ -55,7 +55,7 @@ class _TrainProgress:
         losses = "  ".join(f"{k} {v:.4f}" for k, v in info.losses.items() if v)
         text = (
             f"step {info.step}{'/' + str(info.total_steps) if info.total_steps else ''}  "
-            f"{info.it_per_s:5.2f} it/s  {losses}  loader wait {info.loader_wait:.0%}  "
+            f"{info.it_per_s:5.2f} it/s  {losses}  loader wait {info.loader_wait_share:.0%}  "
             f"elapsed {_clock(info.elapsed_s)}  ETA {_clock(info.remaining_s)}"
         )
         self._progress.update(self._task, completed=info.step, info=text)

@@ -260,7 +260,10 @@ def swap_module(model: SwapModel) -> nn.Module:
 
 
 class PatchDiscriminator(nn.Module):
-    """PatchGAN: 4 x 4 convolutions (three stride 2, one stride 1) to a grid of real/fake logits."""
+    """PatchGAN: 4 x 4 convolutions (three stride 2, one stride 1) to a grid of real/fake logits.
+
+    No batch statistics (no normalisation layers): each sample's logits depend on that sample alone, which
+    the trainer relies on when it scores real and fake faces in one batch."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()

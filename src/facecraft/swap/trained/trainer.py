@@ -156,8 +156,10 @@ class TrainOptions:
 class StepInfo:
     """Progress after ``step`` steps: mean losses since the last read-out and the speed over it.
 
-    ``loader_wait``: the fraction of that interval spent waiting for the data loader's next batch (near 0:
-    the model sets the pace; large: the loader starves it, and more ``--workers`` would help).
+    ``loader_wait_share``: the share of that interval's wall time (previews and checkpoints included) the
+    loop spent blocked on the data loader's next batch. Near 0: the model sets the pace; large: the loader
+    does, and more ``--workers`` would help. On CUDA steps run asynchronously, so this is an upper bound on
+    the time the GPU sat idle for want of data, not a measure of it.
     """
 
     step: int
@@ -166,7 +168,7 @@ class StepInfo:
     it_per_s: float
     elapsed_s: float
     remaining_s: float | None
-    loader_wait: float = 0.0
+    loader_wait_share: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,9 +225,11 @@ class StepRunner:
         self.sched_d = torch.optim.lr_scheduler.LambdaLR(self.opt_d, self._lr_factor)
         self.window = gaussian_window(ssim_window_px(config.size), 1.5).to(device)
         if cuda and options.compile is not False:
+            # Static shapes: the batch sizes seen (N per decoder, 2N through the encoder and the critic, the
+            # previews' few rows) each get their own graph, instead of one recompiled for any batch size.
             for module in (self.model.encoder, self.model.inter, self.model.decoder_a, self.model.decoder_b):
-                module.compile()
-            self.disc.compile()
+                module.compile(dynamic=False)
+            self.disc.compile(dynamic=False)
 
     def _lr_factor(self, step: int) -> float:
         warm = min(1.0, (step + 1) / max(1, self.options.warmup_steps))
@@ -302,7 +306,7 @@ class StepRunner:
         mask = data["mask_a"]
         with self.autocast():
             # one pass over real and fake together (the critic has no batch statistics): half the launches
-            logits = self.disc(torch.cat([data["target_a"], fake]) * torch.cat([mask, mask]))
+            logits = self.disc(torch.cat([data["target_a"] * mask, fake * mask]))
             real_logits, fake_logits = logits.float().chunk(2)
             loss = discriminator_loss(real_logits, fake_logits, self.options.gan_loss)
         loss.backward()  # type: ignore[no-untyped-call]
@@ -519,7 +523,7 @@ class _Meter:
         self.mark_time = time.perf_counter()
         self.it_per_s = 0.0
         self.wait_s = 0.0
-        self.loader_wait = 0.0
+        self.loader_wait_share = 0.0
 
     def add(self, losses: dict[str, torch.Tensor]) -> None:
         for key, value in losses.items():
@@ -532,7 +536,7 @@ class _Meter:
         if step > self.mark_step:
             interval = max(now - self.mark_time, 1e-9)
             self.it_per_s = (step - self.mark_step) / interval
-            self.loader_wait = min(1.0, self.wait_s / interval)
+            self.loader_wait_share = self.wait_s / interval
         self.sums, self.count, self.mark_step, self.mark_time, self.wait_s = {}, 0, step, now, 0.0
         return means
 
@@ -587,8 +591,23 @@ def _log(run: _Run, meter: _Meter, on_step: Callable[[StepInfo], None] | None, s
     run.history.append({"step": float(run.step), "elapsed_s": round(elapsed, 2), **means, "lr": lr})
     if on_step is not None:
         remaining = _remaining(run, meter, started)
-        wait = meter.loader_wait
-        on_step(StepInfo(run.step, run.options.steps, means, meter.it_per_s, elapsed, remaining, wait))
+        info = StepInfo(
+            step=run.step,
+            total_steps=run.options.steps,
+            losses=means,
+            it_per_s=meter.it_per_s,
+            elapsed_s=elapsed,
+            remaining_s=remaining,
+            loader_wait_share=meter.loader_wait_share,
+        )
+        on_step(info)
+
+
+def _next_batch(batches: Iterator[Batch], meter: _Meter) -> Batch:
+    asked = time.perf_counter()
+    batch = next(batches)
+    meter.wait_s += time.perf_counter() - asked
+    return batch
 
 
 def _loop(
@@ -602,10 +621,7 @@ def _loop(
     options = run.options
     last_checkpoint = time.perf_counter()
     while not _done(run, started) and not stop():
-        asked = time.perf_counter()
-        batch = next(batches)
-        meter.wait_s += time.perf_counter() - asked
-        losses = run.runner.run_step(batch, run.step)
+        losses = run.runner.run_step(_next_batch(batches, meter), run.step)
         run.step += 1
         meter.add(losses)
         if run.step % max(1, options.log_every) == 0:

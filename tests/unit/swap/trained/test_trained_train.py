@@ -5,7 +5,6 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import torch
@@ -15,7 +14,8 @@ from typer.testing import CliRunner
 from facecraft.cli.train_cli import register
 from facecraft.faceset.index import FacesetError, FacesetIndex, load_index, save_index
 from facecraft.swap.trained.checkpoint import CheckpointMismatchError, load_checkpoint
-from facecraft.swap.trained.trainer import StepInfo, TrainError, TrainOptions, train
+from facecraft.swap.trained.dataset import Batch, PairBatches, batch_loader
+from facecraft.swap.trained.trainer import StepInfo, StepRunner, TrainError, TrainOptions, train
 from unit.swap.trained.trained_options import tiny_options
 
 
@@ -127,15 +127,27 @@ def test_a_cosine_schedule_needs_steps_and_decays_to_a_tenth(
 def test_progress_reports_the_share_of_time_spent_waiting_for_data(
     tiny_facesets: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from facecraft.swap.trained.dataset import batch_loader as real_loader
-
-    def slow_loader(*args: Any, **kwargs: Any) -> Iterator[Any]:
-        for batch in real_loader(*args, **kwargs):
+    def slow_loader(
+        dataset: PairBatches, start_step: int, num_workers: int, pin_memory: bool
+    ) -> Iterator[Batch]:
+        for batch in batch_loader(dataset, start_step, num_workers, pin_memory):
             time.sleep(0.3)  # a starved model: each batch takes far longer than a tiny step
             yield batch
 
-    monkeypatch.setattr("facecraft.swap.trained.trainer.batch_loader", slow_loader)
-    infos: list[StepInfo] = []
-    train(tiny_options(tiny_facesets, tmp_path / "model", 4), on_step=infos.append)
-    assert [info.step for info in infos] == [1, 2, 3, 4]
-    assert all(0.5 < info.loader_wait <= 1.0 for info in infos[1:])
+    with monkeypatch.context() as patch:
+        patch.setattr("facecraft.swap.trained.trainer.batch_loader", slow_loader)
+        starved: list[StepInfo] = []
+        train(tiny_options(tiny_facesets, tmp_path / "starved", 4), on_step=starved.append)
+    assert [info.step for info in starved] == [1, 2, 3, 4]
+    assert all(0.5 < info.loader_wait_share < 1.0 for info in starved[1:])
+
+    real_step = StepRunner.run_step
+
+    def slow_step(self: StepRunner, batch: Batch, step: int) -> dict[str, torch.Tensor]:
+        time.sleep(0.3)  # the model sets the pace: the loader has the next batch ready in time
+        return real_step(self, batch, step)
+
+    monkeypatch.setattr(StepRunner, "run_step", slow_step)
+    fed: list[StepInfo] = []
+    train(tiny_options(tiny_facesets, tmp_path / "fed", 4), on_step=fed.append)
+    assert all(0.0 <= info.loader_wait_share < 0.5 for info in fed[1:])
