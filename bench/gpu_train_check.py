@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -145,14 +146,15 @@ def _peak_gib(device: str) -> float:
 # --- measuring -----------------------------------------------------------------------------------
 
 
-SAMPLED = ("utilization.gpu", "clocks.sm", "clocks.max.sm", "power.draw", "temperature.gpu")
+SAMPLED = ("utilization.gpu", "clocks.sm", "power.draw", "temperature.gpu")
 """What GpuSampler reads from nvidia-smi: utilisation, and the clock, power and temperature that show
 throttling."""
 
 
 class GpuSampler:
-    """Samples nvidia-smi every half second in a thread: utilisation, SM clock (and its maximum), power and
-    temperature. A value nvidia-smi cannot give (``[N/A]``, as on a MIG slice) is left out, not read as 0."""
+    """Samples nvidia-smi every half second in a thread: utilisation, SM clock, power and temperature (the
+    clock's maximum is in ``_gpu_facts``). A value nvidia-smi cannot give (``[N/A]``, as on a MIG slice) is
+    left out, not read as 0."""
 
     def __init__(self) -> None:
         self.samples: dict[str, list[float]] = {name: [] for name in SAMPLED}
@@ -160,13 +162,9 @@ class GpuSampler:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        command = ["nvidia-smi", f"--query-gpu={','.join(SAMPLED)}", "--format=csv,noheader,nounits"]
         while not self._stop.is_set():
-            try:
-                out = subprocess.run(command, capture_output=True, text=True, timeout=5, check=False).stdout
-                fields = out.strip().splitlines()[0].split(",")
-            except (OSError, IndexError, subprocess.SubprocessError):
-                fields = []
+            lines = _query_gpu(",".join(SAMPLED), "csv,noheader,nounits").splitlines()
+            fields = lines[0].split(",") if lines else []
             for name, text in zip(SAMPLED, fields, strict=False):
                 with contextlib.suppress(ValueError):
                     self.samples[name].append(float(text))
@@ -253,33 +251,43 @@ def run_real(args: argparse.Namespace, source: Path, target: Path, work: Path) -
     }
 
 
-def _gpu_facts() -> str:
-    """nvidia-smi's name, driver, MIG mode and power limit for the card, as one line (empty without it)."""
-    fields = "name,driver_version,mig.mode.current,power.limit,clocks.max.sm"
-    command = ["nvidia-smi", f"--query-gpu={fields}", "--format=csv,noheader"]
+def _query_gpu(fields: str, format_: str) -> str:
+    """``nvidia-smi --query-gpu=FIELDS --format=FORMAT``'s output, stripped ("" without nvidia-smi)."""
+    command = ["nvidia-smi", f"--query-gpu={fields}", f"--format={format_}"]
     try:
         return subprocess.run(command, capture_output=True, text=True, timeout=10, check=False).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
 
 
-def _clear_dynamo_counters() -> None:
+def _gpu_facts() -> str:
+    """nvidia-smi's name, driver, MIG mode, power limit and top SM clock for the card, as one line."""
+    return _query_gpu("name,driver_version,mig.mode.current,power.limit,clocks.max.sm", "csv,noheader")
+
+
+def _dynamo_table() -> Any:
+    """torch.compile's counters (a dict of Counters), or None where this torch has none."""
     try:
         from torch._dynamo.utils import counters
     except ImportError:
-        return
-    counters.clear()
+        return None
+    return counters
+
+
+def _clear_dynamo_counters() -> None:
+    table = _dynamo_table()
+    if table is not None:
+        table.clear()
 
 
 def _dynamo_counters() -> dict[str, dict[str, int]]:
     """torch.compile's own counts (graphs compiled, graph breaks, recompilations), to tell a compile problem
     from a slow step."""
-    try:
-        from torch._dynamo.utils import counters
-    except ImportError:
+    table = _dynamo_table()
+    if table is None:
         return {}
     keep = ("stats", "graph_break", "recompiles")
-    return {name: {str(k): int(v) for k, v in counters[name].items()} for name in keep if name in counters}
+    return {name: {str(k): int(v) for k, v in table[name].items()} for name in keep if name in table}
 
 
 def swap_crops(model_dir: Path, crops_path: Path, out: Path) -> dict[str, object]:
