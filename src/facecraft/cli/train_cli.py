@@ -106,6 +106,14 @@ def train(
             "--compile/--no-compile", help="torch.compile the networks on CUDA (~1.5x faster steps)."
         ),
     ] = True,
+    sharpen: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=0.99,
+            help="Share of --steps at the end trained without the random warp: sharper faces (0: off).",
+        ),
+    ] = 0.0,
     seed: Annotated[int, typer.Option(help="Random seed (model init, batches, augmentation).")] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the model in OUTPUT.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
@@ -141,6 +149,7 @@ def train(
             num_workers=workers,
             threads=threads,
             compile=compile_nets,
+            sharpen=sharpen,
         )
         columns = (TextColumn("train"), BarColumn(), TextColumn("{task.fields[info]}"))
         with Progress(*columns, console=err, disable=quiet) as progress:

@@ -113,8 +113,8 @@ def augment_sample(
     settings: AugmentSettings,
     base: npt.NDArray[np.float32] | None = None,
 ) -> Sample:
-    """Colour and affine on everything, then the random warp on the input only (``base``: see
-    :func:`random_warp_maps`)."""
+    """Colour and affine on everything, then the random warp on the input only (none when
+    ``settings.warp_px_frac`` is 0; ``base``: see :func:`random_warp_maps`)."""
     size = face_bgr.shape[0]
     colored = random_color(rng, face_bgr, settings)
     matrix = random_affine(rng, size, settings)
@@ -123,8 +123,11 @@ def augment_sample(
     )
     mask_t = cv2.warpAffine(mask, matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
     feat_t = cv2.warpAffine(features, matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
-    map_x, map_y = random_warp_maps(rng, size, settings, base)
-    warped = cv2.remap(target, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    if settings.warp_px_frac > 0:
+        map_x, map_y = random_warp_maps(rng, size, settings, base)
+        warped = cv2.remap(target, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    else:
+        warped = target
     return Sample(
         input_bgr=np.asarray(warped, dtype=np.uint8),
         target_bgr=np.asarray(target, dtype=np.uint8),

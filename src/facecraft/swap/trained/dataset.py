@@ -6,7 +6,7 @@ Batches travel as uint8 (a quarter of the bytes of float32); the trainer scales 
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -110,16 +110,28 @@ def make_side(
 
 
 class PairBatches(Dataset[Batch]):
-    """Item ``step`` is the augmented batch pair for that training step (deterministic in seed and step)."""
+    """Item ``step`` is the augmented batch pair for that training step (deterministic in seed and step).
+
+    ``warp_until``: from this step on the inputs are no longer randomly warped (the finishing phase: the
+    networks then learn the faces' fine detail instead of how to undo a distortion); None: warped throughout.
+    """
 
     def __init__(
-        self, bank_a: FaceBank, bank_b: FaceBank, batch: int, seed: int, settings: AugmentSettings
+        self,
+        bank_a: FaceBank,
+        bank_b: FaceBank,
+        batch: int,
+        seed: int,
+        settings: AugmentSettings,
+        warp_until: int | None = None,
     ) -> None:
         self.bank_a = bank_a
         self.bank_b = bank_b
         self.batch = batch
         self.seed = seed
         self.settings = settings
+        self.unwarped = replace(settings, warp_px_frac=0.0)
+        self.warp_until = warp_until
         self.base = identity_grid(int(bank_a.faces_bgr.shape[1]))
 
     def __len__(self) -> int:
@@ -127,8 +139,10 @@ class PairBatches(Dataset[Batch]):
 
     def __getitem__(self, step: int) -> Batch:
         rng = np.random.default_rng([self.seed, int(step)])
-        side_a = make_side(self.bank_a, rng, self.batch, self.settings, self.base)
-        side_b = make_side(self.bank_b, rng, self.batch, self.settings, self.base)
+        warped = self.warp_until is None or step < self.warp_until
+        settings = self.settings if warped else self.unwarped
+        side_a = make_side(self.bank_a, rng, self.batch, settings, self.base)
+        side_b = make_side(self.bank_b, rng, self.batch, settings, self.base)
         out = {f"{key}_a": value for key, value in side_a.items()}
         out.update({f"{key}_b": value for key, value in side_b.items()})
         return out

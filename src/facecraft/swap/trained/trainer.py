@@ -94,7 +94,9 @@ class TrainOptions:
     feature_weight: extra L1 weight on eyes and mouth; gan_weight: the adversarial loss's weight (0: off),
     switched on after gan_warmup_steps; log_every: steps between loss read-outs (each is a device sync);
     threads: torch CPU threads (None: torch's default); compile: torch.compile the networks
-    (None: on CUDA, where it is about 1.5x faster; never on CPU, where it needs a C++ toolchain).
+    (None: on CUDA, where it is about 1.5x faster; never on CPU, where it needs a C++ toolchain);
+    sharpen: the share of ``steps`` at the end trained without the random warp (DeepFaceLab's finishing
+    phase, for sharper faces; needs ``steps``), 0: warped throughout.
     """
 
     source_dir: Path
@@ -124,6 +126,7 @@ class TrainOptions:
     export_onnx: bool = True
     compile: bool | None = None
     augment: AugmentSettings = field(default_factory=AugmentSettings)
+    sharpen: float = 0.0
 
     def __post_init__(self) -> None:
         if self.steps is None and self.minutes is None:
@@ -146,6 +149,10 @@ class TrainOptions:
             )
         if self.num_workers < 0:
             raise TrainError(f"--workers must be 0 or more, got {self.num_workers}")
+        if not 0.0 <= self.sharpen < 1.0:
+            raise TrainError(f"--sharpen is a share of --steps in [0, 1), got {self.sharpen}")
+        if self.sharpen > 0 and self.steps is None:
+            raise TrainError("--sharpen is a share of --steps: give --steps (with or without --minutes)")
         try:
             preset_config(self.preset, self.size, "face")
         except ValueError as error:
@@ -636,6 +643,13 @@ def _loop(
             last_checkpoint = time.perf_counter()
 
 
+def warp_until(options: TrainOptions) -> int | None:
+    """The first step trained without the random warp (None: warped throughout)."""
+    if options.sharpen <= 0 or options.steps is None:
+        return None
+    return round(options.steps * (1.0 - options.sharpen))
+
+
 def train(
     options: TrainOptions,
     on_step: Callable[[StepInfo], None] | None = None,
@@ -647,7 +661,9 @@ def train(
     """
     run = _Run(options)
     pin = run.device.type == "cuda"
-    dataset = PairBatches(run.bank_a, run.bank_b, options.batch, options.seed, options.augment)
+    dataset = PairBatches(
+        run.bank_a, run.bank_b, options.batch, options.seed, options.augment, warp_until(options)
+    )
     batches = batch_loader(dataset, run.step, options.num_workers, pin)
     started = time.perf_counter()
     meter = _Meter(run.step)

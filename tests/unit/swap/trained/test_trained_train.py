@@ -4,6 +4,7 @@ import csv
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,16 @@ from typer.testing import CliRunner
 from facecraft.cli.train_cli import register
 from facecraft.faceset.index import FacesetError, FacesetIndex, load_index, save_index
 from facecraft.swap.trained.checkpoint import CheckpointMismatchError, load_checkpoint
-from facecraft.swap.trained.dataset import Batch, PairBatches, batch_loader
-from facecraft.swap.trained.trainer import StepInfo, StepRunner, TrainError, TrainOptions, train
+from facecraft.swap.trained.augment import AugmentSettings
+from facecraft.swap.trained.dataset import Batch, PairBatches, batch_loader, load_face_bank
+from facecraft.swap.trained.trainer import (
+    StepInfo,
+    StepRunner,
+    TrainError,
+    TrainOptions,
+    train,
+    warp_until,
+)
 from unit.swap.trained.trained_options import tiny_options
 
 
@@ -151,3 +160,31 @@ def test_progress_reports_the_share_of_time_spent_waiting_for_data(
     fed: list[StepInfo] = []
     train(tiny_options(tiny_facesets, tmp_path / "fed", 4), on_step=fed.append)
     assert all(0.0 <= info.loader_wait_share < 0.5 for info in fed[1:])
+
+
+def test_sharpen_ends_training_without_the_random_warp(
+    tiny_facesets: tuple[Path, Path], tmp_path: Path
+) -> None:
+    with pytest.raises(TrainError, match="--steps"):
+        TrainOptions(*tiny_facesets, tmp_path / "m", minutes=1.0, sharpen=0.25)
+    with pytest.raises(TrainError, match="--sharpen"):
+        TrainOptions(*tiny_facesets, tmp_path / "m", steps=8, sharpen=1.0)
+    options = tiny_options(tiny_facesets, tmp_path / "s", 8, sharpen=0.25)
+    assert warp_until(options) == 6 and warp_until(replace(options, sharpen=0.0)) is None
+
+    run = train(options)
+    assert run.steps == 8
+    bank_a = load_face_bank(tiny_facesets[0], 32, "source")
+    bank_b = load_face_bank(tiny_facesets[1], 32, "target")
+    batches = PairBatches(bank_a, bank_b, 4, 0, AugmentSettings(), warp_until=6)
+    for step in (0, 5):
+        warped = batches[step]
+        assert not torch.equal(warped["input_a"], warped["target_a"])
+        assert not torch.equal(warped["input_b"], warped["target_b"])
+    for step in (6, 7, 100):
+        clean = batches[step]
+        assert torch.equal(clean["input_a"], clean["target_a"])
+        assert torch.equal(clean["input_b"], clean["target_b"])
+    # the phase is a function of the step alone: a resumed run sees the same batches
+    again = PairBatches(bank_a, bank_b, 4, 0, AugmentSettings(), warp_until=6)
+    assert torch.equal(again[7]["input_a"], batches[7]["input_a"])
