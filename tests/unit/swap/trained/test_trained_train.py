@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from facecraft.cli.train_cli import register
 from facecraft.faceset.index import FacesetError, FacesetIndex, load_index, save_index
-from facecraft.swap.trained.checkpoint import CheckpointMismatchError, load_checkpoint
 from facecraft.swap.trained.augment import AugmentSettings
+from facecraft.swap.trained.checkpoint import CheckpointMismatchError, load_checkpoint
 from facecraft.swap.trained.dataset import Batch, PairBatches, batch_loader, load_face_bank
 from facecraft.swap.trained.trainer import (
     StepInfo,
