@@ -91,6 +91,9 @@ def train(
         float, typer.Option(min=0.0, help="Weight of the adversarial loss (0: off).")
     ] = 0.1,
     gan_warmup: Annotated[int, typer.Option(min=0, help="Steps before the adversarial loss starts.")] = 5000,
+    eyes_mouth_weight: Annotated[
+        float, typer.Option(min=0.0, help="Extra L1 weight on the eyes and mouth (0: none).")
+    ] = 3.0,
     preview_every: Annotated[
         int, typer.Option(min=0, help="Steps between preview grids (0: at the end only).")
     ] = 500,
@@ -141,6 +144,7 @@ def train(
             schedule=schedule,  # type: ignore[arg-type]
             gan_weight=gan_weight,
             gan_warmup_steps=gan_warmup,
+            feature_weight=eyes_mouth_weight,
             preview_every=preview_every,
             checkpoint_minutes=checkpoint_minutes,
             device=device,  # type: ignore[arg-type]

@@ -149,6 +149,8 @@ class TrainOptions:
             )
         if self.num_workers < 0:
             raise TrainError(f"--workers must be 0 or more, got {self.num_workers}")
+        if self.feature_weight < 0:
+            raise TrainError(f"--eyes-mouth-weight must be 0 or more, got {self.feature_weight}")
         if not 0.0 <= self.sharpen < 1.0:
             raise TrainError(f"--sharpen is a share of --steps in [0, 1), got {self.sharpen}")
         if self.sharpen > 0 and self.steps is None:

@@ -169,6 +169,8 @@ def test_sharpen_ends_training_without_the_random_warp(
         TrainOptions(*tiny_facesets, tmp_path / "m", minutes=1.0, sharpen=0.25)
     with pytest.raises(TrainError, match="--sharpen"):
         TrainOptions(*tiny_facesets, tmp_path / "m", steps=8, sharpen=1.0)
+    with pytest.raises(TrainError, match="--eyes-mouth-weight"):
+        TrainOptions(*tiny_facesets, tmp_path / "m", steps=8, feature_weight=-1.0)
     options = tiny_options(tiny_facesets, tmp_path / "s", 8, sharpen=0.25)
     assert warp_until(options) == 6 and warp_until(replace(options, sharpen=0.0)) is None
 
