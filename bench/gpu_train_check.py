@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import cv2
 import numpy as np
@@ -42,6 +42,7 @@ from facecraft.swap.trained.trainer import (
     HISTORY_CSV,
     HISTORY_PNG,
     PREVIEWS_DIR,
+    CompileMode,
     StepInfo,
     StepRunner,
     TrainOptions,
@@ -195,7 +196,9 @@ class GpuSampler:
         return out
 
 
-def run_real(args: argparse.Namespace, source: Path, target: Path, work: Path) -> dict[str, object]:
+def run_real(
+    args: argparse.Namespace, source: Path, target: Path, work: Path, mode: CompileMode
+) -> dict[str, object]:
     """The trainer itself, real loader and augmentation, the GAN on after ``--gan-warmup`` steps."""
     _clear_dynamo_counters()  # count this run's compiles only, not the synthetic runs' before it
     windows: list[tuple[float, float]] = []
@@ -227,6 +230,7 @@ def run_real(args: argparse.Namespace, source: Path, target: Path, work: Path) -
         min_faces=1,
         export_onnx=args.crops is not None,
         compile=not args.no_compile,
+        compile_mode=mode,
         gan_warmup_steps=args.gan_warmup,
         schedule="cosine" if args.steps else "constant",
         steps=args.steps,
@@ -239,6 +243,7 @@ def run_real(args: argparse.Namespace, source: Path, target: Path, work: Path) -
     steady = [rate for elapsed, rate in windows if elapsed > args.warmup_s]
     tail = steady[-max(1, len(steady) // 2) :] if steady else [rate for _, rate in windows]
     return {
+        "compile_mode": mode,
         "steps": result.steps,
         "it_per_s_median_last_windows": round(statistics.median(tail), 2) if tail else 0.0,
         "it_per_s_all_windows": [round(rate, 1) for _, rate in windows],
@@ -328,13 +333,15 @@ def swap_crops(model_dir: Path, crops_path: Path, out: Path) -> dict[str, object
 
 
 def run_synthetic(
-    args: argparse.Namespace, gan: bool, seconds: float, compile: bool = False
+    args: argparse.Namespace, gan: bool, seconds: float, compile: bool = False, mode: CompileMode = "step"
 ) -> dict[str, object]:
     """The same step on batches already on the GPU: no loader, no augmentation."""
+    _clear_dynamo_counters()
     config = preset_config(args.preset, args.size, "face")
     options = TrainOptions(
         Path(), Path(), Path(), size=args.size, preset=args.preset, steps=1, batch=args.batch,
         gan_weight=0.1 if gan else 0.0, gan_warmup_steps=0, device=args.device, compile=compile,
+        compile_mode=mode,
     )  # fmt: skip
     device = torch.device(args.device)
     runner = StepRunner(config, options, device)
@@ -370,12 +377,18 @@ def run_synthetic(
             rates.append(50 / (time.perf_counter() - t0))
     return {
         "gan": gan,
-        "compile": compile,
+        "compile": mode if compile else False,
+        "dynamo_counters": _dynamo_counters(),
         "first_20_steps_s": round(warmup_s, 1),
         "it_per_s_median": round(statistics.median(rates), 2),
         "peak_memory_gib": _peak_gib(args.device),
         **sampler.summary(skip=4),
     }
+
+
+def _save(out: Path, results: dict[str, object]) -> None:
+    """Written after each phase, so a run cut off by the device's time limit still brings figures back."""
+    (out / "gpu_train_check.json").write_text(json.dumps(results, indent=2) + "\n")
 
 
 def main() -> None:
@@ -394,6 +407,21 @@ def main() -> None:
     parser.add_argument("--steps", type=int, help="Stop the real run here too (and decay the rate, cosine).")
     parser.add_argument("--gan-warmup", type=int, default=0, help="Steps before the GAN switches on.")
     parser.add_argument("--skip-synthetic", action="store_true", help="Only the real-loader run.")
+    parser.add_argument(
+        "--compile-mode", choices=get_args(CompileMode), default="step", help="What torch.compile covers."
+    )
+    parser.add_argument(
+        "--compare-modes",
+        type=float,
+        default=0.0,
+        help="Seconds of synthetic GAN steps in each compile mode first; the real run takes the fastest.",
+    )
+    parser.add_argument(
+        "--synthetic-after",
+        type=float,
+        default=0.0,
+        help="Seconds of compiled synthetic GAN steps right after the real run (0: none).",
+    )
     parser.add_argument("--crops", type=Path, help="Recorded target crops to swap with the trained model.")
     parser.add_argument(
         "--no-compile",
@@ -446,17 +474,46 @@ def main() -> None:
             results["synthetic_no_gan"] = run_synthetic(args, gan=False, seconds=args.synthetic_seconds / 2)
             if not args.no_compile:
                 results["synthetic_gan_compiled"] = run_synthetic(
-                    args, True, args.synthetic_seconds, compile=True
+                    args, True, args.synthetic_seconds, True, args.compile_mode
                 )
             print(json.dumps(results, indent=1), flush=True)
+        out = Path(os.environ.get("OUT") or work / "out")
+        out.mkdir(parents=True, exist_ok=True)
+        mode: CompileMode = args.compile_mode
+        if args.compare_modes > 0 and not args.no_compile:
+            # What torch.compile covers, side by side on the same card: compiled GAN steps on batches
+            # already on the GPU; the real run then uses the fastest.
+            rates: dict[CompileMode, float] = {}
+            for candidate in get_args(CompileMode):
+                print(f"(m) synthetic GAN steps, compile mode {candidate} ...", flush=True)
+                key = f"synthetic_gan_{candidate}"
+                try:
+                    measured = run_synthetic(args, True, args.compare_modes, True, candidate)
+                except Exception as error:  # a mode that fails on this torch/card is a finding, not the end
+                    results[key] = {"error": f"{type(error).__name__}: {error}"[:2000]}
+                    print(f"   failed: {results[key]}", flush=True)
+                    continue
+                results[key] = measured
+                rates[candidate] = float(str(measured["it_per_s_median"]))
+                print(f"   {rates[candidate]} it/s", flush=True)
+                _save(out, results)
+            mode = max(rates, key=lambda name: rates[name]) if rates else mode
         print(f"(a) trainer with the real loader and augmentation for {args.minutes} min ...", flush=True)
-        results["real_loader"] = run_real(args, source, target, work)
+        results["real_loader"] = run_real(args, source, target, work, mode)
         real = results["real_loader"]
         assert isinstance(real, dict)
         results["target_it_per_s"] = TARGET_IT_PER_S
         results["meets_target"] = float(real["it_per_s_median_last_windows"]) >= TARGET_IT_PER_S
-        out = Path(os.environ.get("OUT") or work / "out")
-        out.mkdir(parents=True, exist_ok=True)
+        _save(out, results)
+        if args.synthetic_after > 0:
+            # The same card right after the real run (same clocks, same heat), without the loader: if this is
+            # fast and the real run was slow, the host side (data, launches) is the limit, not the card.
+            print(f"(c) synthetic batches, compiled, GAN on, for {args.synthetic_after} s ...", flush=True)
+            results["synthetic_gan_compiled_after"] = run_synthetic(
+                args, True, args.synthetic_after, not args.no_compile, mode
+            )
+            print(json.dumps(results["synthetic_gan_compiled_after"], indent=1), flush=True)
+            _save(out, results)
         if args.crops is not None:
             results["swapped_crops"] = swap_crops(work / "model", args.crops, out)
             model_dir = work / "model"
@@ -471,7 +528,7 @@ def main() -> None:
                         path, out / ("preview.png" if path.parent.name == PREVIEWS_DIR else path.name)
                     )
         print(json.dumps(results, indent=2), flush=True)
-        (out / "gpu_train_check.json").write_text(json.dumps(results, indent=2) + "\n")
+        _save(out, results)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

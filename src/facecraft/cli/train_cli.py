@@ -109,6 +109,13 @@ def train(
             "--compile/--no-compile", help="torch.compile the networks on CUDA (~1.5x faster steps)."
         ),
     ] = True,
+    compile_mode: Annotated[
+        str,
+        typer.Option(
+            help="What is compiled on CUDA: cudagraphs (the whole step, replayed as CUDA graphs), step "
+            "(the whole step), modules (each network alone; the slowest)."
+        ),
+    ] = "cudagraphs",
     sharpen: Annotated[
         float,
         typer.Option(
@@ -153,6 +160,7 @@ def train(
             num_workers=workers,
             threads=threads,
             compile=compile_nets,
+            compile_mode=compile_mode,  # type: ignore[arg-type]
             sharpen=sharpen,
         )
         columns = (TextColumn("train"), BarColumn(), TextColumn("{task.fields[info]}"))

@@ -73,6 +73,11 @@ from facecraft.types import Frame
 Device = Literal["auto", "cpu", "cuda"]
 DEVICES: tuple[str, ...] = get_args(Device)
 Schedule = Literal["constant", "cosine"]
+CompileMode = Literal["step", "cudagraphs", "modules"]
+"""What torch.compile covers on CUDA: ``step``, the generator's and the critic's whole forward passes with
+their losses (two graphs, few launches: a 128 px step is bound by the host's launches otherwise);
+``cudagraphs``, the same replayed as CUDA graphs (``mode="reduce-overhead"``); ``modules``, each network
+on its own, the losses eager."""
 
 PREVIEWS_DIR = "previews"
 HISTORY_CSV = "history.csv"
@@ -95,6 +100,7 @@ class TrainOptions:
     switched on after gan_warmup_steps; log_every: steps between loss read-outs (each is a device sync);
     threads: torch CPU threads (None: torch's default); compile: torch.compile the networks
     (None: on CUDA, where it is about 1.5x faster; never on CPU, where it needs a C++ toolchain);
+    compile_mode: what is compiled (``CompileMode``);
     sharpen: the share of ``steps`` at the end trained without the random warp (DeepFaceLab's finishing
     phase, for sharper faces; needs ``steps``), 0: warped throughout.
     """
@@ -125,6 +131,7 @@ class TrainOptions:
     min_faces: int = MIN_FACES
     export_onnx: bool = True
     compile: bool | None = None
+    compile_mode: CompileMode = "cudagraphs"
     augment: AugmentSettings = field(default_factory=AugmentSettings)
     sharpen: float = 0.0
 
@@ -146,6 +153,10 @@ class TrainOptions:
         if self.schedule == "cosine" and self.steps is None:
             raise TrainError(
                 "--schedule cosine decays over --steps N: give --steps (with or without --minutes)"
+            )
+        if self.compile_mode not in get_args(CompileMode):
+            raise TrainError(
+                f"compile mode must be one of {', '.join(get_args(CompileMode))}, got {self.compile_mode!r}"
             )
         if self.num_workers < 0:
             raise TrainError(f"--workers must be 0 or more, got {self.num_workers}")
@@ -233,12 +244,23 @@ class StepRunner:
         self.sched_g = torch.optim.lr_scheduler.LambdaLR(self.opt_g, self._lr_factor)
         self.sched_d = torch.optim.lr_scheduler.LambdaLR(self.opt_d, self._lr_factor)
         self.window = gaussian_window(ssim_window_px(config.size), 1.5).to(device)
+        self._generator_fn = self._generator_pass
+        self._critic_fn = self._critic_pass
+        self._mark_step = False
         if cuda and options.compile is not False:
-            # Static shapes: the batch sizes seen (N per decoder, 2N through the encoder and the critic, the
-            # previews' few rows) each get their own graph, instead of one recompiled for any batch size.
+            self._compile(options.compile_mode)
+
+    def _compile(self, mode: CompileMode) -> None:
+        # Static shapes throughout: the batch sizes seen each get their own graph.
+        if mode == "modules":
             for module in (self.model.encoder, self.model.inter, self.model.decoder_a, self.model.decoder_b):
                 module.compile(dynamic=False)
             self.disc.compile(dynamic=False)
+            return
+        compile_mode = "reduce-overhead" if mode == "cudagraphs" else None
+        self._generator_fn = torch.compile(self._generator_pass, dynamic=False, mode=compile_mode)
+        self._critic_fn = torch.compile(self._critic_pass, dynamic=False, mode=compile_mode)
+        self._mark_step = mode == "cudagraphs"
 
     def _lr_factor(self, step: int) -> float:
         warm = min(1.0, (step + 1) / max(1, self.options.warmup_steps))
@@ -253,13 +275,12 @@ class StepRunner:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=enabled)
 
     def to_device(self, batch: Batch) -> dict[str, torch.Tensor]:
-        """uint8 batch -> float in [0, 1] on the device (channels-last on CUDA)."""
-        out: dict[str, torch.Tensor] = {}
-        fmt = torch.channels_last if self.device.type == "cuda" else torch.contiguous_format
-        for key, value in batch.items():
-            tensor = value.to(self.device, non_blocking=True).float().div_(255.0)
-            out[key] = tensor.contiguous(memory_format=fmt)
-        return out
+        """The uint8 batch on the device (the passes scale it to [0, 1] themselves, inside their graphs)."""
+        return {key: value.to(self.device, non_blocking=True) for key, value in batch.items()}
+
+    @staticmethod
+    def _unit(image: torch.Tensor) -> torch.Tensor:
+        return image.float() / 255.0
 
     def _reconstruction(
         self, pred: torch.Tensor, pred_mask: torch.Tensor, data: dict[str, torch.Tensor], side: str
@@ -273,54 +294,65 @@ class StepRunner:
             l1 = weighted_l1(pred, target, mask, feats, self.options.feature_weight)
             return 10.0 * structure + 10.0 * l1 + 10.0 * mask_loss(pred_mask.float(), mask)
 
+    def _generator_pass(
+        self, data: dict[str, torch.Tensor], gan_on: bool
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
+        """The generator's forward pass and losses on a uint8 batch: (total loss, detached losses, the
+        detached A reconstruction for the critic)."""
+        floats = {key: self._unit(value) for key, value in data.items()}
+        with self.autocast():
+            n = floats["input_a"].shape[0]
+            latent = self.model.latent(torch.cat([floats["input_a"], floats["input_b"]]))
+            pred_a, mask_a = self.model.decoder_a(latent[:n])
+            pred_b, mask_b = self.model.decoder_b(latent[n:])
+            loss_a = self._reconstruction(pred_a, mask_a, floats, "a")
+            loss_b = self._reconstruction(pred_b, mask_b, floats, "b")
+            total = loss_a + loss_b
+            g_adv = torch.zeros((), device=total.device)
+            if gan_on:
+                # the critic's weights as constants here: this pass needs its gradient to the image only
+                frozen = {name: param.detach() for name, param in self.disc.named_parameters()}
+                fake_logits = torch.func.functional_call(self.disc, frozen, (pred_a * floats["mask_a"],))
+                g_adv = generator_adv_loss(fake_logits.float(), self.options.gan_loss)
+                total = total + self.options.gan_weight * g_adv
+        mask_err = mask_loss(mask_a.float(), floats["mask_a"]) + mask_loss(mask_b.float(), floats["mask_b"])
+        losses = {
+            "loss_a": loss_a.detach(),
+            "loss_b": loss_b.detach(),
+            "mask": mask_err.detach(),
+            "g_adv": g_adv.detach(),
+        }
+        return total, losses, pred_a.detach()
+
+    def _critic_pass(self, real: torch.Tensor, fake: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The critic's loss on real (uint8) and generated (float) faces, both masked (uint8 mask)."""
+        unit_mask = self._unit(mask)
+        with self.autocast():
+            # one pass over real and fake together (the critic has no batch statistics): half the launches
+            logits = self.disc(torch.cat([self._unit(real) * unit_mask, fake * unit_mask]))
+            real_logits, fake_logits = logits.float().chunk(2)
+            return discriminator_loss(real_logits, fake_logits, self.options.gan_loss)
+
     def run_step(self, batch: Batch, step: int) -> dict[str, torch.Tensor]:
         """One generator (and, once the GAN is on, critic) update; returns detached losses."""
+        if self._mark_step:
+            torch.compiler.cudagraph_mark_step_begin()  # type: ignore[no-untyped-call]
         data = self.to_device(batch)
         gan_on = self.options.gan_weight > 0 and step >= self.options.gan_warmup_steps
         self.model.train()
         self.opt_g.zero_grad(set_to_none=True)
-        with self.autocast():
-            n = data["input_a"].shape[0]
-            latent = self.model.latent(torch.cat([data["input_a"], data["input_b"]]))
-            pred_a, mask_a = self.model.decoder_a(latent[:n])
-            pred_b, mask_b = self.model.decoder_b(latent[n:])
-            loss_a = self._reconstruction(pred_a, mask_a, data, "a")
-            loss_b = self._reconstruction(pred_b, mask_b, data, "b")
-            total = loss_a + loss_b
-            g_adv = torch.zeros((), device=self.device)
-            if gan_on:
-                fake_logits = self.disc(pred_a * data["mask_a"])
-                g_adv = generator_adv_loss(fake_logits.float(), self.options.gan_loss)
-                total = total + self.options.gan_weight * g_adv
+        total, losses, fake = self._generator_fn(data, gan_on)
         total.backward()  # type: ignore[no-untyped-call]
         self.opt_g.step()
         self.sched_g.step()
         d_loss = torch.zeros((), device=self.device)
         if gan_on:
-            d_loss = self._critic_step(pred_a.detach(), data)
+            self.opt_d.zero_grad(set_to_none=True)
+            d_loss = self._critic_fn(data["target_a"], fake, data["mask_a"])
+            d_loss.backward()  # type: ignore[no-untyped-call]
+            self.opt_d.step()
             self.sched_d.step()
-        mask_err = (
-            mask_loss(mask_a.float(), data["mask_a"]) + mask_loss(mask_b.float(), data["mask_b"])
-        ).detach()
-        return {
-            "loss_a": loss_a.detach(),
-            "loss_b": loss_b.detach(),
-            "mask": mask_err,
-            "g_adv": g_adv.detach(),
-            "d": d_loss.detach(),
-        }
-
-    def _critic_step(self, fake: torch.Tensor, data: dict[str, torch.Tensor]) -> torch.Tensor:
-        self.opt_d.zero_grad(set_to_none=True)
-        mask = data["mask_a"]
-        with self.autocast():
-            # one pass over real and fake together (the critic has no batch statistics): half the launches
-            logits = self.disc(torch.cat([data["target_a"] * mask, fake * mask]))
-            real_logits, fake_logits = logits.float().chunk(2)
-            loss = discriminator_loss(real_logits, fake_logits, self.options.gan_loss)
-        loss.backward()  # type: ignore[no-untyped-call]
-        self.opt_d.step()
-        return loss.detach()
+        return {**losses, "d": d_loss.detach()}
 
     def state(self) -> State:
         return {

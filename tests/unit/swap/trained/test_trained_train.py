@@ -17,6 +17,7 @@ from facecraft.faceset.index import FacesetError, FacesetIndex, load_index, save
 from facecraft.swap.trained.augment import AugmentSettings
 from facecraft.swap.trained.checkpoint import CheckpointMismatchError, load_checkpoint
 from facecraft.swap.trained.dataset import Batch, PairBatches, batch_loader, load_face_bank
+from facecraft.swap.trained.nets import preset_config
 from facecraft.swap.trained.trainer import (
     StepInfo,
     StepRunner,
@@ -190,3 +191,29 @@ def test_sharpen_ends_training_without_the_random_warp(
     # the phase is a function of the step alone: a resumed run sees the same batches
     again = PairBatches(bank_a, bank_b, 4, 0, AugmentSettings(), warp_until=6)
     assert torch.equal(again[7]["input_a"], batches[7]["input_a"])
+
+
+def test_an_unknown_compile_mode_is_refused(tiny_facesets: tuple[Path, Path], tmp_path: Path) -> None:
+    with pytest.raises(TrainError, match="cudagraphs"):
+        TrainOptions(*tiny_facesets, tmp_path / "m", steps=4, compile_mode="fast")  # type: ignore[arg-type]
+
+
+def test_the_generator_pass_leaves_the_critic_untouched(tmp_path: Path) -> None:
+    """With the GAN on, the generator's gradient flows through the critic to the image only: no critic
+    weight gets a gradient (the weight gradients there would be computed and then thrown away)."""
+    options = TrainOptions(tmp_path, tmp_path, tmp_path / "m", size=64, preset="tiny", steps=4, batch=2)
+    runner = StepRunner(preset_config("tiny", 64, "face"), options, torch.device("cpu"))
+    gen = torch.Generator().manual_seed(0)
+    data = {
+        f"{kind}_{side}": torch.randint(0, 256, (2, channels, 64, 64), generator=gen, dtype=torch.uint8)
+        for side in "ab"
+        for kind, channels in (("input", 3), ("target", 3), ("mask", 1), ("features", 1))
+    }
+    total, losses, fake = runner._generator_pass(data, gan_on=True)
+    total.backward()  # type: ignore[no-untyped-call]
+    assert float(losses["g_adv"]) > 0 and not fake.requires_grad
+    assert all(param.grad is None for param in runner.disc.parameters())
+    assert all(param.grad is not None for param in runner.model.decoder_a.parameters())
+    critic = runner._critic_pass(data["target_a"], fake, data["mask_a"])
+    critic.backward()  # type: ignore[no-untyped-call]
+    assert all(param.grad is not None for param in runner.disc.parameters())
