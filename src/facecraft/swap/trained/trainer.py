@@ -19,6 +19,7 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 import torch
+from torch._dynamo.exc import TorchDynamoException
 
 from facecraft.errors import FacecraftError
 from facecraft.faceset.crop import FaceType
@@ -247,6 +248,7 @@ class StepRunner:
         self._generator_fn = self._generator_pass
         self._critic_fn = self._critic_pass
         self._mark_step = False
+        self.compile_note: str | None = None
         if cuda and options.compile is not False:
             self._compile(options.compile_mode)
 
@@ -333,6 +335,32 @@ class StepRunner:
             real_logits, fake_logits = logits.float().chunk(2)
             return discriminator_loss(real_logits, fake_logits, self.options.gan_loss)
 
+    def _uncompile(self, error: Exception) -> None:
+        """A pass torch.compile could not build: say so, and go on with the plain passes. Dynamo raises
+        while building a graph, before the pass has run, so nothing was half done."""
+        first_line = (str(error).strip().splitlines() or [""])[0][:200]
+        self.compile_note = (
+            f"torch.compile failed ({type(error).__name__}: {first_line}); training went on uncompiled "
+            "(slower; --compile-mode step or --no-compile avoid the attempt)"
+        )
+        self._generator_fn, self._critic_fn, self._mark_step = self._generator_pass, self._critic_pass, False
+
+    def _generator(
+        self, data: dict[str, torch.Tensor], gan_on: bool
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
+        try:
+            return self._generator_fn(data, gan_on)
+        except TorchDynamoException as error:
+            self._uncompile(error)
+            return self._generator_pass(data, gan_on)
+
+    def _critic(self, real: torch.Tensor, fake: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        try:
+            return self._critic_fn(real, fake, mask)
+        except TorchDynamoException as error:
+            self._uncompile(error)
+            return self._critic_pass(real, fake, mask)
+
     def run_step(self, batch: Batch, step: int) -> dict[str, torch.Tensor]:
         """One generator (and, once the GAN is on, critic) update; returns detached losses."""
         if self._mark_step:
@@ -341,14 +369,14 @@ class StepRunner:
         gan_on = self.options.gan_weight > 0 and step >= self.options.gan_warmup_steps
         self.model.train()
         self.opt_g.zero_grad(set_to_none=True)
-        total, losses, fake = self._generator_fn(data, gan_on)
+        total, losses, fake = self._generator(data, gan_on)
         total.backward()  # type: ignore[no-untyped-call]
         self.opt_g.step()
         self.sched_g.step()
         d_loss = torch.zeros((), device=self.device)
         if gan_on:
             self.opt_d.zero_grad(set_to_none=True)
-            d_loss = self._critic_fn(data["target_a"], fake, data["mask_a"])
+            d_loss = self._critic(data["target_a"], fake, data["mask_a"])
             d_loss.backward()  # type: ignore[no-untyped-call]
             self.opt_d.step()
             self.sched_d.step()
@@ -726,7 +754,7 @@ def train(
         checkpoint=checkpoint,
         onnx=onnx,
         interrupted=interrupted,
-        note=run.note,
+        note="; ".join(note for note in (run.note, run.runner.compile_note) if note) or None,
     )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 import typer
+from torch._dynamo.exc import TorchDynamoException
 from typer.testing import CliRunner
 
 from facecraft.cli.train_cli import register
@@ -217,3 +218,25 @@ def test_the_generator_pass_leaves_the_critic_untouched(tmp_path: Path) -> None:
     critic = runner._critic_pass(data["target_a"], fake, data["mask_a"])
     critic.backward()  # type: ignore[no-untyped-call]
     assert all(param.grad is not None for param in runner.disc.parameters())
+
+
+def test_a_step_torch_compile_cannot_build_runs_uncompiled_and_says_so(tmp_path: Path) -> None:
+    options = TrainOptions(tmp_path, tmp_path, tmp_path / "m", size=64, preset="tiny", steps=4, batch=2)
+    runner = StepRunner(preset_config("tiny", 64, "face"), options, torch.device("cpu"))
+    calls: list[str] = []
+
+    def broken(*args: object) -> None:
+        calls.append("compiled")
+        raise TorchDynamoException("inductor: no C++ compiler")
+
+    runner._generator_fn = broken  # type: ignore[assignment]
+    gen = torch.Generator().manual_seed(0)
+    batch = {
+        f"{kind}_{side}": torch.randint(0, 256, (2, channels, 64, 64), generator=gen, dtype=torch.uint8)
+        for side in "ab"
+        for kind, channels in (("input", 3), ("target", 3), ("mask", 1), ("features", 1))
+    }
+    first = runner.run_step(batch, 0)
+    runner.run_step(batch, 1)
+    assert calls == ["compiled"] and torch.isfinite(first["loss_a"])
+    assert runner.compile_note is not None and "uncompiled" in runner.compile_note
