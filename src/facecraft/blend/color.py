@@ -85,6 +85,10 @@ class ColorSettings:
         scaled, features included: a sharp photo's dark lashes and red lips against footage of a softer
         face changed more pixels from frame to frame than the footage itself (d30.jpg onto d18.mp4:
         flicker 1.20 times the target's; 0.99 with the contrast matched, identity 0.41 -> 0.43).
+    shading_light (``shading`` only): lay the target's low-frequency light on the face as a lightness
+        gain. Off, shading carries only the colour casts: for a render already lit like the target (a
+        trained model decodes the target frame's own light), where the gain only adds the target's face
+        relief back (d3 onto d10, GPU model: identity 0.557 with it, 0.536 without).
     """
 
     mode: ColorMode = "shading"
@@ -96,6 +100,7 @@ class ColorSettings:
     work_face_px: float = 64.0
     texture_sigma: float = 0.05
     texture_contrast_min: float = 0.6
+    shading_light: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in COLOR_MODES:
@@ -398,7 +403,8 @@ class ColorMatcher:
             gain, shift = shading_maps(source_low, target_low, skin_low, sigma)
             maps = np.dstack([gain, shift])
             gain_full, shift_a, shift_b = cv2.split(cv2.resize(maps, size_wh, interpolation=cv2.INTER_LINEAR))
-            lightness_f *= gain_full
+            if s.shading_light:
+                lightness_f *= gain_full
             chroma_a = cv2.add(chroma_a, shift_a, dtype=cv2.CV_8U)
             chroma_b = cv2.add(chroma_b, shift_b, dtype=cv2.CV_8U)
         if s.detail_weight > 0.0:

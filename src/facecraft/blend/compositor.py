@@ -62,6 +62,8 @@ class CompositeSettings:
         source's open eyes smear; the target's own read cleanly).
     texture_contrast_min: with ``shading``, the render's lightness contrast is lowered towards the footage's
         texture contrast, never below this fraction of its own (1 = left as it is; see ``ColorSettings``).
+    shading_light: with ``shading``, the target's light as a lightness gain too (off: colour casts only;
+        see ``ColorSettings``; off for trained models, which draw the target's light themselves).
     eye_color: how much of the skin's colour transfer the eye openings get (0 = the render's colours).
         The mesh swapper draws the source's eyes there by default; untouched, their whites glow against
         the recoloured skin. The mouth interior always keeps the render's colours (the target's own).
@@ -81,6 +83,7 @@ class CompositeSettings:
     eye_color: float = 0.7
     color_strength: float = 1.0
     texture_contrast_min: float = 0.6
+    shading_light: bool = True
 
     def __post_init__(self) -> None:
         for name in ("eye_color", "color_strength"):
@@ -109,6 +112,7 @@ class CompositeSettings:
             detail_weight=self.detail_weight,
             shading_sigma=self.shading_sigma,
             texture_contrast_min=self.texture_contrast_min,
+            shading_light=self.shading_light,
         )
 
 

@@ -187,6 +187,32 @@ def test_shading_lowers_a_crisp_render_to_the_footage_texture_contrast_and_never
     assert _texture_l(kept, skin) / _texture_l(crisp, skin) == pytest.approx(1.0, abs=0.08)
 
 
+def test_shading_light_off_keeps_the_render_lightness_and_still_carries_the_colour_cast() -> None:
+    """A target lit from the right with a blue cast: the light falls on the render only with
+    ``shading_light``; the cast and the mean tone come along either way."""
+    skin = _disc()
+    render = _uniform_bgr((110, 130, 170))
+    _, xx = np.mgrid[0:SIZE, 0:SIZE]
+    light = (0.55 + 0.9 * xx / SIZE)[..., np.newaxis]
+    target = np.clip(np.asarray(_uniform_bgr((170, 130, 120)), np.float32) * light, 0, 255).astype(np.uint8)
+
+    def left_right(image: Frame) -> float:
+        lightness = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
+        return float(lightness[40:56, 60:70].mean() - lightness[40:56, 26:36].mean())
+
+    lit, unlit = (
+        ColorMatcher(ColorSettings(mode="shading", detail_weight=0.0, shading_light=on)).match(
+            ColorInputs(render, target, skin, face_px=80.0, track_id=None)
+        )
+        for on in (True, False)
+    )
+    assert left_right(target) > 30.0
+    assert left_right(lit) > 15.0 and abs(left_right(unlit)) < 3.0
+    for out in (lit, unlit):
+        np.testing.assert_allclose(_skin_mean_lab(out, skin)[1:], _skin_mean_lab(target, skin)[1:], atol=3.0)
+    assert abs(_skin_mean_lab(unlit, skin)[0] - _skin_mean_lab(target, skin)[0]) < 3.0
+
+
 def test_statistics_follow_a_step_in_the_target_gradually_per_track() -> None:
     skin = _disc()
     source = _uniform_bgr((100, 120, 160))
