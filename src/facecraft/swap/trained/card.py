@@ -16,6 +16,8 @@ from facecraft.faceset.crop import FaceType, parse_face_type
 from facecraft.jsonfile import read_format_json, write_json_atomic
 
 CARD_FORMAT = "facecraft-trained/1"
+RecipeValue = int | float | str | bool | None
+"""One training option as the card keeps it."""
 CARD_FILE = "card.json"
 ONNX_FILE = "model.onnx"
 SOURCE_FACE_FILE = "source_face.png"
@@ -36,7 +38,9 @@ class FacesetSummary:
 
 @dataclass(frozen=True, slots=True)
 class ModelCard:
-    """size: crop side in pixels; face_type: the crop's face type (``faceset.crop``)."""
+    """size: crop side in pixels; face_type: the crop's face type (``faceset.crop``); training: the
+    options of the run that wrote it (learning rate, schedule, GAN warm-up, augmentation...), enough to
+    train the same way again (empty on cards written before it was kept)."""
 
     size: int
     face_type: FaceType
@@ -45,6 +49,7 @@ class ModelCard:
     target: FacesetSummary
     losses: dict[str, float] = field(default_factory=dict)
     architecture: dict[str, int | float | str] = field(default_factory=dict)
+    training: dict[str, RecipeValue] = field(default_factory=dict)
     training_seconds: float = 0.0
     device: str = "cpu"
     created: str = ""
@@ -91,6 +96,7 @@ def load_card(model_dir: Path) -> ModelCard:
             target=_summary(data.get("target"), "target", path),
             losses=losses,
             architecture=dict(data.get("architecture", {})),
+            training=dict(data.get("training", {})),
             training_seconds=float(data.get("training_seconds", 0.0)),
             device=str(data.get("device", "cpu")),
             created=str(data.get("created", "")),

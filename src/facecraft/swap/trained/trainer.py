@@ -12,7 +12,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -25,7 +25,7 @@ from facecraft.errors import FacecraftError
 from facecraft.faceset.crop import FaceType
 from facecraft.faceset.index import FacesetError
 from facecraft.swap.trained.augment import AugmentSettings
-from facecraft.swap.trained.card import FacesetSummary, ModelCard
+from facecraft.swap.trained.card import FacesetSummary, ModelCard, RecipeValue
 from facecraft.swap.trained.checkpoint import (
     LATEST_FILE,
     State,
@@ -540,6 +540,7 @@ class _Run:
             "rng": _rng_state(),
             "source": str(self.options.source_dir),
             "target": str(self.options.target_dir),
+            "training": training_recipe(self.options, self.config),
         }
 
     def card(self, elapsed_s: float) -> ModelCard:
@@ -555,6 +556,7 @@ class _Run:
             target=_summary(self.bank_b),
             losses={k: float(v) for k, v in last.items() if k in LOSS_NAMES},
             architecture=architecture,
+            training=training_recipe(self.options, self.config),
             training_seconds=round(elapsed_s, 1),
             device=str(self.device),
             created=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -705,6 +707,30 @@ def _loop(
             last_checkpoint = time.perf_counter()
 
 
+def training_recipe(options: TrainOptions, config: ModelConfig) -> dict[str, RecipeValue]:
+    """The options a run trained with, as the model card and the checkpoint keep them: the effective
+    learning rate (the preset's when none was given), the schedule, the GAN's weight and warm-up, the
+    eyes-and-mouth weight, sharpening, the seed and the augmentation. Paths, devices and display settings
+    are left out: they say where it ran, not how the model was made."""
+    recipe: dict[str, RecipeValue] = {
+        "preset": options.preset,
+        "batch": options.batch,
+        "lr": options.lr if options.lr is not None else PRESET_LR[config.preset],
+        "warmup_steps": options.warmup_steps,
+        "schedule": options.schedule,
+        "steps": options.steps,
+        "minutes": options.minutes,
+        "gan_weight": options.gan_weight,
+        "gan_warmup_steps": options.gan_warmup_steps,
+        "gan_loss": options.gan_loss,
+        "eyes_mouth_weight": options.feature_weight,
+        "sharpen": options.sharpen,
+        "seed": options.seed,
+    }
+    recipe.update({f"augment_{name}": value for name, value in asdict(options.augment).items()})
+    return recipe
+
+
 def warp_until(options: TrainOptions) -> int | None:
     """The first step trained without the random warp (None: warped throughout)."""
     if options.sharpen <= 0 or options.steps is None:
@@ -785,6 +811,7 @@ def export_from_checkpoint(model_dir: Path, source_dir: Path | None = None) -> P
         target=target_summary,
         losses={k: float(v) for k, v in last.items() if k in LOSS_NAMES},
         architecture=architecture,
+        training=dict(state.get("training", {})),
         training_seconds=round(float(state.get("elapsed_s", 0.0)), 1),
         device="cpu",
         created=datetime.now(UTC).isoformat(timespec="seconds"),

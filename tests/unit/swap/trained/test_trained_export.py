@@ -49,6 +49,13 @@ def test_card_and_source_face(trained: Path, tiny_facesets: tuple[Path, Path]) -
     assert card.source.path == str(tiny_facesets[0]) and card.source.faces == 18
     assert card.target.faces == 18 and card.losses["loss_a"] > 0
     assert int(card.architecture["generator_params"]) > 0
+    # how it was trained: the fixture's options, the learning rate the preset's (none was given)
+    assert (
+        card.training["lr"] == 5e-4
+        and card.training["gan_warmup_steps"] == 5000
+        and card.training["batch"] == 2
+    )
+    assert card.training["eyes_mouth_weight"] == 3.0 and card.training["augment_flip"] is True
     source_face = cv2.imread(str(trained / "source_face.png"))
     assert source_face is not None and source_face.shape == (64, 64, 3)  # the faceset's own resolution
 
@@ -57,3 +64,4 @@ def test_reexport_from_checkpoint(trained: Path) -> None:
     (trained / "model.onnx").unlink()
     path = export_from_checkpoint(trained)
     assert path == trained / "model.onnx" and path.is_file()
+    assert load_card(trained).training["lr"] == 5e-4  # the checkpoint keeps the recipe too
