@@ -194,6 +194,16 @@ def test_sharpen_ends_training_without_the_random_warp(
     assert torch.equal(again[7]["input_a"], batches[7]["input_a"])
 
 
+def random_batch(size: int = 64, n: int = 2) -> Batch:
+    """A uint8 batch of noise with every key a step reads."""
+    gen = torch.Generator().manual_seed(0)
+    return {
+        f"{kind}_{side}": torch.randint(0, 256, (n, channels, size, size), generator=gen, dtype=torch.uint8)
+        for side in "ab"
+        for kind, channels in (("input", 3), ("target", 3), ("mask", 1), ("features", 1))
+    }
+
+
 def test_an_unknown_compile_mode_is_refused(tiny_facesets: tuple[Path, Path], tmp_path: Path) -> None:
     with pytest.raises(TrainError, match="cudagraphs"):
         TrainOptions(*tiny_facesets, tmp_path / "m", steps=4, compile_mode="fast")  # type: ignore[arg-type]
@@ -204,12 +214,7 @@ def test_the_generator_pass_leaves_the_critic_untouched(tmp_path: Path) -> None:
     weight gets a gradient (the weight gradients there would be computed and then thrown away)."""
     options = TrainOptions(tmp_path, tmp_path, tmp_path / "m", size=64, preset="tiny", steps=4, batch=2)
     runner = StepRunner(preset_config("tiny", 64, "face"), options, torch.device("cpu"))
-    gen = torch.Generator().manual_seed(0)
-    data = {
-        f"{kind}_{side}": torch.randint(0, 256, (2, channels, 64, 64), generator=gen, dtype=torch.uint8)
-        for side in "ab"
-        for kind, channels in (("input", 3), ("target", 3), ("mask", 1), ("features", 1))
-    }
+    data = random_batch()
     total, losses, fake = runner._generator_pass(data, gan_on=True)
     total.backward()  # type: ignore[no-untyped-call]
     assert float(losses["g_adv"]) > 0 and not fake.requires_grad
@@ -230,12 +235,7 @@ def test_a_step_torch_compile_cannot_build_runs_uncompiled_and_says_so(tmp_path:
         raise TorchDynamoException("inductor: no C++ compiler")
 
     runner._generator_fn = broken  # type: ignore[assignment]
-    gen = torch.Generator().manual_seed(0)
-    batch = {
-        f"{kind}_{side}": torch.randint(0, 256, (2, channels, 64, 64), generator=gen, dtype=torch.uint8)
-        for side in "ab"
-        for kind, channels in (("input", 3), ("target", 3), ("mask", 1), ("features", 1))
-    }
+    batch = random_batch()
     first = runner.run_step(batch, 0)
     runner.run_step(batch, 1)
     assert calls == ["compiled"] and torch.isfinite(first["loss_a"])
