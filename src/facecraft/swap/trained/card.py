@@ -40,7 +40,8 @@ class FacesetSummary:
 class ModelCard:
     """size: crop side in pixels; face_type: the crop's face type (``faceset.crop``); training: the
     options of the run that wrote it (learning rate, schedule, GAN warm-up, augmentation...), enough to
-    train the same way again (empty on cards written before it was kept)."""
+    train the same way again; a resumed run records its own (``history.csv`` keeps the learning rate of
+    every read-out); empty on cards written before it was kept."""
 
     size: int
     face_type: FaceType

@@ -15,11 +15,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 import numpy as np
 import torch
-from torch._dynamo.exc import TorchDynamoException
 
 from facecraft.errors import FacecraftError
 from facecraft.faceset.crop import FaceType
@@ -74,11 +73,11 @@ from facecraft.types import Frame
 Device = Literal["auto", "cpu", "cuda"]
 DEVICES: tuple[str, ...] = get_args(Device)
 Schedule = Literal["constant", "cosine"]
-CompileMode = Literal["step", "cudagraphs", "modules"]
-"""What torch.compile covers on CUDA: ``step``, the generator's and the critic's whole forward passes with
-their losses (two graphs, few launches: a 128 px step is bound by the host's launches otherwise);
-``cudagraphs``, the same replayed as CUDA graphs (``mode="reduce-overhead"``); ``modules``, each network
-on its own, the losses eager."""
+CompileMode = Literal["cudagraphs", "step"]
+"""What torch.compile does on CUDA: ``step`` compiles the generator's and the critic's whole forward passes
+with their losses (two graphs and their backward graphs, few launches: a 128 px step is bound by the
+host's launches otherwise); ``cudagraphs`` replays those as CUDA graphs (``mode="reduce-overhead"``)."""
+T = TypeVar("T")
 
 PREVIEWS_DIR = "previews"
 HISTORY_CSV = "history.csv"
@@ -157,7 +156,7 @@ class TrainOptions:
             )
         if self.compile_mode not in get_args(CompileMode):
             raise TrainError(
-                f"compile mode must be one of {', '.join(get_args(CompileMode))}, got {self.compile_mode!r}"
+                f"--compile-mode must be one of {', '.join(get_args(CompileMode))}, got {self.compile_mode!r}"
             )
         if self.num_workers < 0:
             raise TrainError(f"--workers must be 0 or more, got {self.num_workers}")
@@ -190,6 +189,7 @@ class StepInfo:
     elapsed_s: float
     remaining_s: float | None
     loader_wait_share: float = 0.0
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,21 +248,21 @@ class StepRunner:
         self._generator_fn = self._generator_pass
         self._critic_fn = self._critic_pass
         self._mark_step = False
+        self._compiled = False
         self.compile_note: str | None = None
         if cuda and options.compile is not False:
-            self._compile(options.compile_mode)
+            self.compile(options.compile_mode)
 
-    def _compile(self, mode: CompileMode) -> None:
-        # Static shapes throughout: the batch sizes seen each get their own graph.
-        if mode == "modules":
-            for module in (self.model.encoder, self.model.inter, self.model.decoder_a, self.model.decoder_b):
-                module.compile(dynamic=False)
-            self.disc.compile(dynamic=False)
-            return
+    def compile(self, mode: CompileMode, backend: str = "inductor") -> None:
+        """Compile the two passes (static shapes: each batch size seen gets its own graph). Graphs are built
+        on first use; ``backend`` is for tests (``aot_eager`` needs no C++ toolchain)."""
         compile_mode = "reduce-overhead" if mode == "cudagraphs" else None
-        self._generator_fn = torch.compile(self._generator_pass, dynamic=False, mode=compile_mode)
-        self._critic_fn = torch.compile(self._critic_pass, dynamic=False, mode=compile_mode)
+        self._generator_fn = torch.compile(
+            self._generator_pass, dynamic=False, mode=compile_mode, backend=backend
+        )
+        self._critic_fn = torch.compile(self._critic_pass, dynamic=False, mode=compile_mode, backend=backend)
         self._mark_step = mode == "cudagraphs"
+        self._compiled = True
 
     def _lr_factor(self, step: int) -> float:
         warm = min(1.0, (step + 1) / max(1, self.options.warmup_steps))
@@ -336,51 +336,63 @@ class StepRunner:
             return discriminator_loss(real_logits, fake_logits, self.options.gan_loss)
 
     def _uncompile(self, error: Exception) -> None:
-        """A pass torch.compile could not build: say so, and go on with the plain passes. Dynamo raises
-        while building a graph, before the pass has run, so nothing was half done."""
-        first_line = (str(error).strip().splitlines() or [""])[0][:200]
+        cause = getattr(error, "inner_exception", None) or error
+        first_line = (str(cause).strip().splitlines() or [""])[0][:200]
         self.compile_note = (
-            f"torch.compile failed ({type(error).__name__}: {first_line}); training went on uncompiled "
-            "(slower; --compile-mode step or --no-compile avoid the attempt)"
+            f"torch.compile failed ({type(cause).__name__}: {first_line}); training goes on uncompiled, "
+            "about half as fast on a GPU (--no-compile skips the attempt; --compile-mode step avoids only "
+            "the CUDA graphs)"
         )
-        self._generator_fn, self._critic_fn, self._mark_step = self._generator_pass, self._critic_pass, False
+        self._generator_fn, self._critic_fn = self._generator_pass, self._critic_pass
+        self._mark_step = self._compiled = False
 
-    def _generator(
+    def _guarded(self, work: Callable[[], T], optimizer: torch.optim.Optimizer) -> T:
+        """``work`` (a pass and its backward, nothing applied yet); when compiled and it fails, its gradients
+        are dropped and it runs again uncompiled, with ``compile_note`` saying so. Graphs are built on first
+        use, forward and backward apart, and their failures come as many types (Dynamo's, Inductor's, a
+        plain RuntimeError from a backward compiled late), hence the broad catch; uncompiled, errors pass."""
+        if not self._compiled:
+            return work()
+        try:
+            return work()
+        except Exception as error:
+            optimizer.zero_grad(set_to_none=True)
+            self._uncompile(error)
+            return work()
+
+    def _generator_update(
         self, data: dict[str, torch.Tensor], gan_on: bool
-    ) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
-        try:
-            return self._generator_fn(data, gan_on)
-        except TorchDynamoException as error:
-            self._uncompile(error)
-            return self._generator_pass(data, gan_on)
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        total, losses, fake = self._generator_fn(data, gan_on)
+        total.backward()  # type: ignore[no-untyped-call]
+        return losses, fake
 
-    def _critic(self, real: torch.Tensor, fake: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        try:
-            return self._critic_fn(real, fake, mask)
-        except TorchDynamoException as error:
-            self._uncompile(error)
-            return self._critic_pass(real, fake, mask)
+    def _critic_update(self, real: torch.Tensor, fake: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        loss = self._critic_fn(real, fake, mask)
+        loss.backward()  # type: ignore[no-untyped-call]
+        return loss.detach()
 
     def run_step(self, batch: Batch, step: int) -> dict[str, torch.Tensor]:
-        """One generator (and, once the GAN is on, critic) update; returns detached losses."""
+        """One generator (and, once the GAN is on, critic) update; returns detached losses. Under
+        ``cudagraphs`` they live in the graphs' memory: read them (or copy them) before the next step."""
         if self._mark_step:
             torch.compiler.cudagraph_mark_step_begin()  # type: ignore[no-untyped-call]
         data = self.to_device(batch)
         gan_on = self.options.gan_weight > 0 and step >= self.options.gan_warmup_steps
         self.model.train()
         self.opt_g.zero_grad(set_to_none=True)
-        total, losses, fake = self._generator(data, gan_on)
-        total.backward()  # type: ignore[no-untyped-call]
+        losses, fake = self._guarded(lambda: self._generator_update(data, gan_on), self.opt_g)
         self.opt_g.step()
         self.sched_g.step()
         d_loss = torch.zeros((), device=self.device)
         if gan_on:
             self.opt_d.zero_grad(set_to_none=True)
-            d_loss = self._critic(data["target_a"], fake, data["mask_a"])
-            d_loss.backward()  # type: ignore[no-untyped-call]
+            d_loss = self._guarded(
+                lambda: self._critic_update(data["target_a"], fake, data["mask_a"]), self.opt_d
+            )
             self.opt_d.step()
             self.sched_d.step()
-        return {**losses, "d": d_loss.detach()}
+        return {**losses, "d": d_loss}
 
     def state(self) -> State:
         return {
@@ -670,6 +682,7 @@ def _log(run: _Run, meter: _Meter, on_step: Callable[[StepInfo], None] | None, s
             elapsed_s=elapsed,
             remaining_s=remaining,
             loader_wait_share=meter.loader_wait_share,
+            note=run.runner.compile_note,
         )
         on_step(info)
 

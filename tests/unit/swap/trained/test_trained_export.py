@@ -1,5 +1,7 @@
 """Export: the ONNX swap path matches PyTorch, with the card and the source face beside it."""
 
+import json
+import shutil
 from pathlib import Path
 
 import cv2
@@ -65,3 +67,12 @@ def test_reexport_from_checkpoint(trained: Path) -> None:
     path = export_from_checkpoint(trained)
     assert path == trained / "model.onnx" and path.is_file()
     assert load_card(trained).training["lr"] == 5e-4  # the checkpoint keeps the recipe too
+
+
+def test_a_card_from_before_the_training_options_were_kept_still_loads(trained: Path, tmp_path: Path) -> None:
+    old = tmp_path / "old"
+    shutil.copytree(trained, old, ignore=shutil.ignore_patterns("checkpoints"))
+    data = json.loads((old / "card.json").read_text())
+    del data["training"]
+    (old / "card.json").write_text(json.dumps(data))
+    assert load_card(old).training == {}

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -225,18 +226,70 @@ def test_the_generator_pass_leaves_the_critic_untouched(tmp_path: Path) -> None:
     assert all(param.grad is not None for param in runner.disc.parameters())
 
 
-def test_a_step_torch_compile_cannot_build_runs_uncompiled_and_says_so(tmp_path: Path) -> None:
-    options = TrainOptions(tmp_path, tmp_path, tmp_path / "m", size=64, preset="tiny", steps=4, batch=2)
-    runner = StepRunner(preset_config("tiny", 64, "face"), options, torch.device("cpu"))
+def _tiny_runner(tmp_path: Path, gan_warmup_steps: int = 0) -> StepRunner:
+    options = TrainOptions(
+        tmp_path,
+        tmp_path,
+        tmp_path / "m",
+        size=64,
+        preset="tiny",
+        steps=4,
+        batch=2,
+        gan_warmup_steps=gan_warmup_steps,
+    )
+    torch.manual_seed(0)
+    return StepRunner(preset_config("tiny", 64, "face"), options, torch.device("cpu"))
+
+
+class _BackwardFails(torch.autograd.Function):
+    """Identity forward; the backward raises, as a backward graph compiled late and failing does."""
+
+    @staticmethod
+    def forward(ctx: Any, value: torch.Tensor) -> torch.Tensor:
+        return value.clone()
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        raise RuntimeError("backward compile: no C++ compiler")
+
+
+@pytest.mark.parametrize("where", ["generator forward", "generator backward", "critic forward"])
+def test_a_step_torch_compile_cannot_build_runs_uncompiled_and_says_so(tmp_path: Path, where: str) -> None:
+    runner = _tiny_runner(tmp_path)
+    reference = _tiny_runner(tmp_path).run_step(random_batch(), 0)
     calls: list[str] = []
 
-    def broken(*args: object) -> None:
-        calls.append("compiled")
+    def broken_generator(data: dict[str, torch.Tensor], gan_on: bool) -> object:
+        calls.append(where)
+        if where == "generator forward":
+            raise TorchDynamoException("inductor: no C++ compiler")
+        total, losses, fake = runner._generator_pass(data, gan_on)
+        return _BackwardFails.apply(total), losses, fake  # type: ignore[no-untyped-call]
+
+    def broken_critic(*args: torch.Tensor) -> torch.Tensor:
+        calls.append(where)
         raise TorchDynamoException("inductor: no C++ compiler")
 
-    runner._generator_fn = broken  # type: ignore[assignment]
-    batch = random_batch()
-    first = runner.run_step(batch, 0)
-    runner.run_step(batch, 1)
-    assert calls == ["compiled"] and torch.isfinite(first["loss_a"])
-    assert runner.compile_note is not None and "uncompiled" in runner.compile_note
+    runner._compiled = True
+    if where.startswith("generator"):
+        runner._generator_fn = broken_generator  # type: ignore[assignment]
+    else:
+        runner._critic_fn = broken_critic  # type: ignore[assignment]
+    first = runner.run_step(random_batch(), 0)
+    runner.run_step(random_batch(), 1)
+    assert calls == [where]  # tried once, uncompiled from then on
+    assert runner.compile_note is not None and "--no-compile" in runner.compile_note
+    for name in ("loss_a", "loss_b", "g_adv", "d"):  # the retried step is the step an eager runner takes
+        assert float(first[name]) == pytest.approx(float(reference[name]), rel=1e-5), name
+
+
+def test_the_compiled_step_gives_the_eager_losses(tmp_path: Path) -> None:
+    """torch.compile's graphs (aot_eager here: no C++ toolchain needed) against the plain passes, through
+    the GAN switching on."""
+    eager, compiled = _tiny_runner(tmp_path, 1), _tiny_runner(tmp_path, 1)
+    compiled.compile("step", backend="aot_eager")
+    for step in range(3):
+        want, got = eager.run_step(random_batch(), step), compiled.run_step(random_batch(), step)
+        for name, value in want.items():
+            assert float(got[name]) == pytest.approx(float(value), rel=1e-4, abs=1e-6), (step, name)
+    assert compiled.compile_note is None
