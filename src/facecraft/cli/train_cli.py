@@ -89,7 +89,10 @@ def train(
     ] = None,
     schedule: Annotated[
         str,
-        typer.Option(help="Learning rate: constant, or cosine (falls to a tenth by the last of --steps)."),
+        typer.Option(
+            help="Learning rate: constant, or cosine (falls to a tenth by the end of --steps or "
+            "--minutes, whichever comes first)."
+        ),
     ] = "constant",
     gan_weight: Annotated[
         float, typer.Option(min=0.0, help="Weight of the adversarial loss (0: off).")

@@ -25,6 +25,7 @@ from facecraft.swap.trained.trainer import (
     StepRunner,
     TrainError,
     TrainOptions,
+    time_share,
     train,
     warp_until,
 )
@@ -118,22 +119,36 @@ def test_cuda_without_a_gpu_is_an_actionable_error(tiny_facesets: tuple[Path, Pa
     assert "no CUDA GPU" in result.output
 
 
-def test_a_cosine_schedule_needs_steps_and_decays_to_a_tenth(
+def test_a_cosine_schedule_decays_to_a_tenth_over_steps_or_minutes(
     tiny_facesets: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    with pytest.raises(TrainError, match="--steps"):
-        TrainOptions(*tiny_facesets, tmp_path / "m", minutes=1.0, schedule="cosine")
     with pytest.raises(TrainError, match="--schedule"):
         TrainOptions(*tiny_facesets, tmp_path / "m", steps=4, schedule="linear")  # type: ignore[arg-type]
-    app = typer.Typer()
-    register(app)
-    args = ["train", "--source", str(tiny_facesets[0]), "--target", str(tiny_facesets[1])]
-    args += ["-o", str(tmp_path / "m"), "--minutes", "1", "--schedule", "cosine", "--quiet"]
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 2 and "--steps" in result.output
     train(tiny_options(tiny_facesets, tmp_path / "c", 30, schedule="cosine", warmup_steps=1))
     lrs = [float(row["lr"]) for row in csv.DictReader((tmp_path / "c" / "history.csv").open())]
     assert lrs[0] > 5 * lrs[-1] and lrs == sorted(lrs, reverse=True)
+
+    # with --minutes the curve follows the clock too: whichever of steps and time runs out first
+    timed = TrainOptions(*tiny_facesets, tmp_path / "t", minutes=10.0, schedule="cosine", warmup_steps=1)
+    assert time_share(timed, 0.0, 0.0) == 0.0 and time_share(timed, 0.0, 300.0) == 0.5
+    assert time_share(timed, 600.0, 0.0) == 0.5  # resumed after 10 minutes with 10 more
+    assert time_share(replace(timed, minutes=None, steps=5), 0.0, 1e6) == 0.0
+    runner = StepRunner(preset_config("tiny", 32, "face"), timed, torch.device("cpu"))
+    factors = []
+    for share in (0.0, 0.5, 1.0):
+        runner.time_progress = share
+        factors.append(runner._lr_factor(10))
+    assert factors == pytest.approx([1.0, 0.55, 0.1])
+    both = replace(timed, steps=100)
+    runner = StepRunner(preset_config("tiny", 32, "face"), both, torch.device("cpu"))
+    runner.time_progress = 0.1
+    assert runner._lr_factor(50) == pytest.approx(0.55)  # the steps are further along
+    # a run given minutes alone falls with the clock (a few seconds here)
+    train(
+        replace(tiny_options(tiny_facesets, tmp_path / "m", 1, schedule="cosine"), steps=None, minutes=0.04)
+    )
+    lrs = [float(row["lr"]) for row in csv.DictReader((tmp_path / "m" / "history.csv").open())]
+    assert len(lrs) > 5 and lrs[-1] < 0.3 * max(lrs)
 
 
 def test_progress_reports_the_share_of_time_spent_waiting_for_data(
