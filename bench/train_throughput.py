@@ -5,6 +5,10 @@ augmentation's own cost per batch is printed beside it. Others may be using the 
 is printed before and after, and the figures are only comparable at a similar load.
 
     python bench/train_throughput.py [--threads 1] [--seconds 6]
+    python bench/train_throughput.py --threads 2 --compare-layout 3 --seconds 15
+
+--compare-layout N alternates N times between the trainer's channels-last networks and batches (its default
+since 2026-11-27) and the plain contiguous layout, at 96 px batch 4, and prints each pair.
 """
 
 import argparse
@@ -50,13 +54,19 @@ def make_batches(size: int, batch: int, count: int) -> tuple[list[Batch], float]
     return batches, (time.perf_counter() - started) / count * 1000.0
 
 
-def measure(preset: str, size: int, batch: int, seconds: float) -> tuple[float, float, int]:
-    """(it/s, augmentation ms per batch, steps timed)."""
+def measure(
+    preset: str, size: int, batch: int, seconds: float, contiguous: bool = False
+) -> tuple[float, float, int]:
+    """(it/s, augmentation ms per batch, steps timed); ``contiguous``: undo the channels-last layout."""
     options = TrainOptions(
         Path(), Path(), Path(), size=size, preset=preset, steps=1, batch=batch,
         gan_warmup_steps=0, device="cpu",
     )  # fmt: skip
     runner = StepRunner(preset_config(preset, size, "face"), options, torch.device("cpu"))
+    if contiguous:
+        runner.model.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
+        runner.disc.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
+        runner.to_device = lambda batch: dict(batch)  # type: ignore[method-assign]
     batches, augment_ms = make_batches(size, batch, 4)
     runner.run_step(batches[0], 0)  # warm-up
     steps, started = 0, time.perf_counter()
@@ -66,14 +76,31 @@ def measure(preset: str, size: int, batch: int, seconds: float) -> tuple[float, 
     return steps / (time.perf_counter() - started), augment_ms, steps
 
 
+def compare_layout(pairs: int, seconds: float) -> None:
+    """Contiguous vs channels-last steps of the cpu preset at 96 px, batch 4, alternated."""
+    rates: dict[bool, list[float]] = {True: [], False: []}
+    for pair in range(pairs):
+        for contiguous in (True, False):
+            rate = measure("cpu", 96, 4, seconds, contiguous=contiguous)[0]
+            rates[contiguous].append(rate)
+            name = "contiguous" if contiguous else "channels-last"
+            print(f"pair {pair + 1}: {name} {rate:.2f} it/s", flush=True)
+    plain, last = np.mean(rates[True]), np.mean(rates[False])
+    print(f"mean: contiguous {plain:.2f} it/s, channels-last {last:.2f} it/s ({last / plain - 1:+.1%})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--seconds", type=float, default=6.0, help="minimum timed seconds per cell")
     parser.add_argument("--skip-df", action="store_true")
+    parser.add_argument("--compare-layout", type=int, default=0, metavar="N", help="N layout pairs only")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.compare_layout:
+        compare_layout(args.compare_layout, args.seconds)
+        return
     load_before = os.getloadavg()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), {os.cpu_count()} CPU(s); "
           f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}")  # fmt: skip
