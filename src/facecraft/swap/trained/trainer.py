@@ -237,8 +237,9 @@ class StepRunner:
         cuda = device.type == "cuda"
         if cuda:
             torch.backends.cudnn.benchmark = True
-        # Channels-last convolutions are faster on both: on this 2-core CPU (oneDNN) about 10% a step for
-        # the cpu preset at 96 px, with the batches laid out the same way (``to_device``).
+        # Channels-last convolutions are faster on both: on this 2-core CPU (oneDNN) 2-7% a step for the
+        # cpu preset at 96 px (bench/train_throughput.py --compare-layout), with the batches laid out the
+        # same way (``to_device``).
         self.model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.disc.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         betas = (0.5, 0.999)
