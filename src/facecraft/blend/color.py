@@ -36,12 +36,17 @@ light and colour casts; ``none``: the rendered colours as they are (fine detail 
 ``detail_weight`` asks for it)."""
 COLOR_MODES: tuple[str, ...] = get_args(ColorMode)
 
-STD_RATIO_LIMITS: tuple[tuple[float, float], ...] = ((0.7, 1.4), (0.6, 1.6), (0.6, 1.6))
-"""Per LAB channel, the contrast is never scaled beyond these factors. Skin statistics mostly measure
-lighting and a little texture: a flat-lit source under a contrasty light would otherwise get its
-blemishes and its eyes' colour amplified two or three times."""
-CHROMA_STD_RATIO_LIMITS: tuple[tuple[float, float], ...] = ((0.6, 1.6), (0.6, 1.6))
-"""With shading on, the a, b contrast limits (the lightness's come from ``texture_contrast_min``)."""
+CHROMA_STD_RATIO_LIMITS: tuple[tuple[float, float], ...] = ((0.6, 1.0), (0.6, 1.0))
+"""The a, b contrast limits: lowered to the target's, never raised. The skin's chroma spread is mostly
+blotchiness and casts, and scaling it up scales everything else's distance from the skin's hue as well:
+d30.jpg's coral lips became neon red on s18.mp4, whose pinker skin varies more (lips a* 182 against
+171 in the photo, 2026-11-27; identity unchanged within noise on the five pairs, s18's flicker 1.21 ->
+1.18)."""
+STD_RATIO_LIMITS: tuple[tuple[float, float], ...] = ((0.7, 1.4), *CHROMA_STD_RATIO_LIMITS)
+"""Per LAB channel, the contrast is never scaled beyond these factors (``lab`` mode; with shading, the
+lightness's come from ``texture_contrast_min``). Skin statistics mostly measure lighting and a little
+texture: a flat-lit source under a contrasty light would otherwise get its blemishes and its eyes'
+colour amplified two or three times."""
 _GAIN_LIMITS = (0.4, 2.5)
 """Shading gains are clipped here (a dark hole in the rendered face must not become a bright spot)."""
 DETAIL_LIMIT = 8.0

@@ -8,6 +8,7 @@ from facecraft.blend.color import (
     COLOR_MODES,
     ColorInputs,
     ColorMatcher,
+    ColorMode,
     ColorSettings,
     ColorStats,
     blend_stats,
@@ -274,3 +275,17 @@ def test_color_settings_refuse_nonsense() -> None:
         ColorSettings(texture_sigma=0.0)
     assert ColorSettings(mode="lab").ratio_limits()[0] == (0.7, 1.4)
     assert ColorSettings(texture_contrast_min=0.8).ratio_limits()[0] == (0.8, 1.0)
+
+
+@pytest.mark.parametrize("mode", ["lab", "shading"])
+def test_chroma_contrast_is_lowered_to_the_targets_but_never_raised(mode: ColorMode) -> None:
+    """A source whose skin hue varies less than the target's keeps its lips' distance from the skin's hue
+    (scaled up, coral lips became neon red); one that varies more is brought down."""
+    limits = ColorSettings(mode=mode).ratio_limits()
+    source = ColorStats(np.array([150.0, 140.0, 140.0]), np.array([10.0, 2.0, 6.0]))
+    target = ColorStats(np.array([150.0, 145.0, 138.0]), np.array([10.0, 4.0, 3.0]))
+    scale, offset = transfer_gains(source, target, limits)
+    np.testing.assert_allclose(scale[1:], [1.0, 0.6], rtol=1e-6)
+    lips = np.array([120.0, 172.0, 155.0], dtype=np.float32)
+    moved = lips * scale + offset
+    assert moved[1] - target.mean[1] == pytest.approx(lips[1] - source.mean[1], abs=1e-4)
