@@ -155,6 +155,14 @@ def swap(
             "(a closer likeness; glasses then bend as the head turns).",
         ),
     ] = False,
+    glasses: Annotated[
+        bool,
+        typer.Option(
+            "--glasses/--no-glasses",
+            help="Draw glasses found in the source photo over the swapped face, rigidly (they do not bend "
+            "with the face); --no-glasses leaves them off.",
+        ),
+    ] = True,
     crf: Annotated[
         int, typer.Option(min=0, max=63, help="Quality of the video encode (lower is better).")
     ] = 18,
@@ -205,6 +213,7 @@ def swap(
             marking=MarkingOptions(label=label, cert=c2pa_cert, key=c2pa_key),
             model_dir=model,
             keep_occluders=keep_occluders,
+            glasses=glasses,
         )
         result = run_swap_command(command, _err)
         for note in result.notes:

@@ -70,6 +70,7 @@ def make_command(
     marking: MarkingOptions,
     model_dir: Path | None = None,
     keep_occluders: bool = False,
+    glasses: bool = True,
 ) -> SwapCommand:
     """A swap from the command's options; ``swapper`` None picks ``trained`` with a model, else ``mesh``."""
     config = SwapConfig(
@@ -79,6 +80,7 @@ def make_command(
         model_dir=model_dir,
         composite=composite,
         keep_occluders=keep_occluders,
+        glasses=glasses,
     )
     request = SwapRequest(target=target, output=output, start_s=start_s, end_s=end_s, encode=encode)
     return SwapCommand(config, request, marking, report_path)

@@ -43,6 +43,8 @@ class SwapConfig:
         else as many as the analysis uses.
     keep_occluders: the source photo's glasses, fringe or hand stay on the swapped face (the mesh
         swapper's ``SourceSettings.clean`` off); by default they are found and filled.
+    glasses: glasses found in the source photo are drawn rigidly over the face (the mesh swapper's
+        ``SourceSettings.glasses``); False leaves them off.
     lookahead: a video's landmarks are smoothed over the frames before and after each one
         (``faces.lookahead``; frames wait ``delay`` frames, about 0.7 s); None: the tracker's causal
         filter instead, which lags.
@@ -56,6 +58,7 @@ class SwapConfig:
     composite: CompositeSettings = field(default_factory=CompositeSettings)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     keep_occluders: bool = False
+    glasses: bool = True
     lookahead: LookaheadSettings | None = field(default_factory=LookaheadSettings)
 
 
@@ -127,6 +130,7 @@ def build_swap(config: SwapConfig, observers: tuple[FrameObserver, ...] = ()) ->
             num_threads=swapper_threads(config),
             model_dir=config.model_dir,
             keep_occluders=config.keep_occluders,
+            glasses=config.glasses,
         )
     )
     return SwapComponents(
@@ -185,6 +189,7 @@ def swap_settings(config: SwapConfig, request: SwapRequest) -> dict[str, JsonSca
         "shading_light": composite.shading_light,
         "forehead": composite.include_forehead,
         "keep_occluders": config.keep_occluders,
+        "glasses": config.glasses,
         "lookahead": config.lookahead is not None,
         "start_s": request.start_s,
         "end_s": request.end_s,

@@ -69,6 +69,8 @@ class SwapperConfig:
     model_dir: Path | None = None
     keep_occluders: bool = False
     """The mesh swapper keeps what covers the source's skin (glasses, a fringe) instead of filling it."""
+    glasses: bool = True
+    """The mesh swapper draws glasses found in the source photo rigidly over the face (False: left off)."""
 
 
 SwapperFactory = Callable[[SwapperConfig], Swapper]

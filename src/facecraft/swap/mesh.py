@@ -38,6 +38,8 @@ import numpy.typing as npt
 from facecraft.faces.face import MESH_POINTS, Face
 from facecraft.faces.smoothing import PoseStabilizer, PoseStabilizerSettings
 from facecraft.swap.base import SWAPPERS, SourceIdentity, SwapperConfig, SwapResult
+from facecraft.swap.glasses import ANCHORS as GLASSES_ANCHORS
+from facecraft.swap.glasses import GlassesLayer, draw_glasses
 from facecraft.swap.shape import ShapeSettings, ShapeTransfer, facing_camera
 from facecraft.swap.source import PreparedSource, SourceSettings, prepare_source
 from facecraft.swap.triangles import (
@@ -111,6 +113,8 @@ class _TextureLevel:
     eye_corners: FloatArray
     lid_shifts: tuple[FloatArray, FloatArray]
     """Per eye, how far (texture pixels, per face-triangle corner) the lid margins slide out as it closes."""
+    glasses: GlassesLayer | None = None
+    """The source's glasses at this level's scale, drawn rigidly over the face (``glasses.py``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +173,7 @@ class MeshSwapper:
         eye_corners = uv[self.topology.eye_triangles]
         shifts = tuple(_lid_shifts(uv, self.topology.face_triangles, eye) for eye in (RIGHT_EYE, LEFT_EYE))
         texture = prepared.texture_bgra
+        glasses = prepared.glasses
         face_px = _face_size(uv)
         levels = []
         scale = 1.0
@@ -183,11 +188,13 @@ class MeshSwapper:
                         (shifts[0] * scale).astype(np.float32),
                         (shifts[1] * scale).astype(np.float32),
                     ),
+                    glasses=glasses,
                 )
             )
             if face_px * scale / 2 < MIN_LEVEL_FACE_PX:
                 break
             texture = np.asarray(cv2.pyrDown(texture), dtype=np.uint8)
+            glasses = None if glasses is None else glasses.shrunk()
             scale /= 2
         return tuple(levels)
 
@@ -214,6 +221,8 @@ class MeshSwapper:
         cv2.copyTo(cv2.cvtColor(result.image, cv2.COLOR_BGRA2BGR), alpha, crop_bgr)
         if self.settings.soften_px > 0.0:  # where texture was drawn; the frame's own pixels stay as they are
             cv2.copyTo(cv2.GaussianBlur(crop_bgr, (0, 0), self.settings.soften_px), alpha, crop_bgr)
+        if level.glasses is not None:
+            draw_glasses(crop_bgr, level.glasses, dst_xy[list(GLASSES_ANCHORS)].astype(np.float32), coverage)
         landmarks_crop = rendered.astype(np.float32)
         landmarks_crop[:, :2] -= origin.astype(np.float32)
         matrix: Affine = np.array([[1.0, 0.0, x0], [0.0, 1.0, y0]], dtype=np.float32)
@@ -393,5 +402,7 @@ def _face_size(xy: npt.NDArray[np.float64]) -> float:
 
 @SWAPPERS.register("mesh")
 def build_mesh_swapper(config: SwapperConfig) -> MeshSwapper:
-    """The instant mesh swapper (no model files; of ``config`` only ``keep_occluders`` applies)."""
-    return MeshSwapper(MeshSwapSettings(source=SourceSettings(clean=not config.keep_occluders)))
+    """The instant mesh swapper (no model files; of ``config``, ``keep_occluders`` and ``glasses`` apply)."""
+    return MeshSwapper(
+        MeshSwapSettings(source=SourceSettings(clean=not config.keep_occluders, glasses=config.glasses))
+    )

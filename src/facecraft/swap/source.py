@@ -35,6 +35,7 @@ from facecraft.faces.analyzer import FaceAnalyzer
 from facecraft.faces.face import LANDMARK_POINTS, MESH_POINTS, Face
 from facecraft.media.image import read_image
 from facecraft.swap.base import SourceIdentity
+from facecraft.swap.glasses import GlassesLayer, find_glasses
 from facecraft.swap.shape import facing_camera, stable_points
 from facecraft.swap.triangles import (
     EYE_CENTERS,
@@ -131,6 +132,9 @@ class SourceSettings:
         filled). dlib counts glasses and a fringe as part of a likeness: kept, d8.jpg (glasses, fringe)
         scores 0.54 instead of 0.65 onto d10.mp4 (whole clip, 2026-11-27), but the frames bend with the
         mesh as the head turns.
+    glasses: with ``clean``, glasses found around the eyes are filled in the texture like any occluder
+        but kept as a layer of their own, which the swapper draws rigidly (``glasses.py``): a closer
+        likeness, without frames that bend with the face. False leaves them off.
     """
 
     max_face_px: int = 512
@@ -141,6 +145,7 @@ class SourceSettings:
     feature_margin: float = 0.025
     min_blob: float = 0.0005
     clean: bool = True
+    glasses: bool = True
 
     def __post_init__(self) -> None:
         if self.max_face_px < 64:
@@ -196,16 +201,24 @@ class PreparedSource:
     uv_478: float32 (478, 2), where each landmark sits in the texture (iris points at the eye centres).
     hidden: H x W float32 in [0, 1], what was filled (covered or unseen).
     report: what was found and filled.
+    glasses: the source's glasses as a layer of their own, when found and kept (``SourceSettings.glasses``).
     """
 
     texture_bgra: Image
     uv_478: FloatArray
     hidden: Mask
     report: OcclusionReport
+    glasses: GlassesLayer | None = None
 
     @property
     def notes(self) -> tuple[str, ...]:
-        return occlusion_notes(self.report)
+        notes = occlusion_notes(self.report)
+        if self.glasses is not None:
+            notes += (
+                "source photo: glasses found; they are drawn over the swapped face without bending "
+                "(--no-glasses leaves them off).",
+            )
+        return notes
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,7 +291,12 @@ def prepare_source(
     alpha = regions.face.astype(np.uint8) * 255
     texture_bgra = np.ascontiguousarray(np.dstack([filled, alpha]))
     report = _report(covered, unseen, mirror_ok, skin_area, uv)
-    return PreparedSource(texture_bgra, uv, hidden.astype(np.float32), report)
+    glasses = (
+        find_glasses(texture_bgr, relative_dip(lab[..., 0], face_px), covered, uv, drawn, face_px)
+        if settings.clean and settings.glasses
+        else None
+    )
+    return PreparedSource(texture_bgra, uv, hidden.astype(np.float32), report, glasses)
 
 
 def texture_layout(topology: MeshTopology, face_px: float) -> tuple[FloatArray, tuple[int, int]]:

@@ -194,3 +194,64 @@ def test_softening_blurs_the_render_only() -> None:
     assert np.array_equal(soft.crop_bgr[undrawn], sharp.crop_bgr[undrawn])  # the frame's own pixels
     with pytest.raises(ValueError, match="soften_px"):
         MeshSwapSettings(soften_px=-1.0)
+
+
+SKIN = (120, 150, 200)
+RIM = (30, 30, 35)
+RIGHT_CHEEK_UNDER_EYE = (111, 117, 118, 119, 120, 121, 128, 101, 50, 36, 205, 187)
+LEFT_CHEEK_UNDER_EYE = (340, 346, 347, 348, 349, 350, 357, 330, 280, 266, 425, 411)
+CHEEK_UNDER_EYES = (*RIGHT_CHEEK_UNDER_EYE, *LEFT_CHEEK_UNDER_EYE)
+"""Mesh points of the cheeks under the eyes, which a smile or a squint lifts (right side, then left)."""
+
+
+def spectacled_source() -> SourceIdentity:
+    """A drawn skin-coloured face wearing glasses: a rim around each eye and a bridge between them."""
+    landmarks = landmarks_of(150.0, (160.0, 170.0))
+    image = np.full((340, 320, 3), 100, dtype=np.uint8)
+    cv2.fillPoly(image, [np.round(landmarks[list(FACE_OVAL), :2]).astype(np.int32)], SKIN)
+    image = np.clip(image + np.random.default_rng(1).normal(0.0, 2.0, image.shape), 0, 255).astype(np.uint8)
+    centres = []
+    for lids in (RIGHT_EYELIDS, LEFT_EYELIDS):
+        points = landmarks[list(lids), :2]
+        centre, width = points.mean(axis=0), float(np.ptp(points[:, 0]))
+        centres.append(centre)
+        cv2.fillPoly(image, [np.round(points).astype(np.int32)], (235, 235, 235))
+        axes = (round(0.85 * width), round(0.6 * width))
+        cv2.ellipse(image, (round(centre[0]), round(centre[1])), axes, 0, 0, 360, RIM, 2)
+    (x0, y0), (x1, y1) = sorted(centres, key=lambda c: float(c[0]))
+    cv2.line(image, (round(x0), round(y0 - 5)), (round(x1), round(y1 - 5)), RIM, 2)
+    face = Face(bbox_from_landmarks(landmarks), 0.9, landmarks)
+    return SourceIdentity(image_bgr=image, face=face)
+
+
+def rim_pixels(settings: SourceSettings, lift_cheeks_px: float) -> np.ndarray:
+    """Where the swapped face is rim-dark above the nose, in frame pixels, for a target whose cheeks are
+    lifted by ``lift_cheeks_px``."""
+    swapper = MeshSwapper(MeshSwapSettings(source=settings, stabilize=None))
+    swapper.prepare(spectacled_source())
+    landmarks = landmarks_of(200.0, (330.0, 250.0))
+    landmarks[list(CHEEK_UNDER_EYES), 1] -= lift_cheeks_px
+    frame, face = target_frame(landmarks)
+    result = swapper.swap(frame, face)
+    dark = np.zeros(frame.shape[:2], dtype=bool)
+    x0, y0 = (int(v) for v in result.matrix_crop_to_frame[:, 2])
+    height, width = result.coverage.shape
+    crop_dark = (result.crop_bgr.astype(int).max(axis=2) < 70) & (result.coverage > 0.5)
+    dark[y0 : y0 + height, x0 : x0 + width] = crop_dark
+    dark[int(landmarks[2, 1]) :] = False  # below the nose: the lips
+    return dark
+
+
+def spread_px(moved: np.ndarray, still: np.ndarray) -> float:
+    """How far (pixels) the moved set's pixels lie from the still set, at the 95th percentile."""
+    distance = cv2.distanceTransform((~still).astype(np.uint8), cv2.DIST_L2, 3)
+    return float(np.percentile(distance[moved], 95))
+
+
+def test_source_glasses_are_drawn_rigidly_and_left_off_on_request() -> None:
+    still = rim_pixels(SourceSettings(), 0.0)
+    assert still.sum() > 300  # the rims are there
+    assert spread_px(rim_pixels(SourceSettings(), 8.0), still) < 1.5  # lifted cheeks do not move them
+    pasted = rim_pixels(SourceSettings(clean=False), 0.0)  # kept in the texture, they bend with the face
+    assert spread_px(rim_pixels(SourceSettings(clean=False), 8.0), pasted) > 2.2
+    assert rim_pixels(SourceSettings(glasses=False), 0.0).sum() < 0.15 * still.sum()  # filled instead

@@ -1,0 +1,163 @@
+"""The source's glasses: found in the unwrapped texture, kept as a layer of their own, drawn rigidly.
+
+Glasses are part of how a person looks (dlib's descriptor of d8.jpg, who wears them, moves far from
+a swap without them), but pasted with the skin texture they bend with every expression and turn of the
+mesh. So the texture has them filled like any other occluder (``source.py``), and this module keeps what
+the cleaning found around the eyes and across the nose bridge (the frames, and with them what else lies
+there: a strand of hair, the skin right beside a rim) as a separate layer, drawn over the rendered face by
+one affine map per frame fitted on points expressions do not move (the eye corners and the nose bridge):
+the frames stay straight. The temple arms are left out (they run back along the head, which a flat layer
+cannot follow), and so is whatever the swap's mask leaves out (above the brows, by default).
+
+Whether there are glasses at all: long thin dark lines below both eyes, in most directions (brows,
+lashes and a fringe lie above the eyes; creases under them are short; a lower rim only comes with
+glasses). Frames lighter than the skin (bright metal) are not found; the photo is then cleaned as before.
+"""
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from facecraft.swap.triangles import LEFT_EYELIDS, RIGHT_EYELIDS
+from facecraft.types import Affine, FloatArray, Frame, Mask
+
+Image = npt.NDArray[np.uint8]
+BoolImage = npt.NDArray[np.bool_]
+
+RIM_DIP = 0.15
+"""A pixel this much darker than its surroundings (fraction of their lightness) may be a frame."""
+ZONE = (1.6, 1.05, 0.15)
+"""Around each eye the layer spans an ellipse this many eye widths wide and tall (half-axes), its centre
+moved outward by the third value (lenses reach further past the outer corner than the inner one)."""
+LOWER_RIM = (0.45, 1.0)
+"""The lower rim is looked for in the zone's lower half, between these fractions of its radius."""
+RIM_SECTORS = 8
+RIM_MIN_SECTORS = 6
+"""Below each eye, at least RIM_MIN_SECTORS of RIM_SECTORS equal angular sectors must hold frame pixels."""
+MIN_LENGTH = 0.5
+"""Dark lines shorter than this many eye widths (pores, strands of hair, lashes) are not frames."""
+MAX_THICKNESS = 0.025
+"""Frames are thinner than this fraction of the face size (a shadow beside the nose is not)."""
+BRIDGE_BAND = (-0.55, 0.0)
+"""Between the lenses, the bridge is looked for this many eye widths above (negative) the eyes' line."""
+OPENING_MARGIN = 0.03
+"""The eye openings, grown by this fraction of the face size, are never part of the layer (lashes)."""
+ANCHORS = (33, 133, 362, 263, 168, 6)
+"""Mesh points the layer is placed by: the four eye corners and two on the nose bridge."""
+
+
+@dataclass(frozen=True, slots=True)
+class GlassesLayer:
+    """The source's glasses in texture pixels: ``bgra`` is the unfilled texture with the frames' opacity
+    as alpha (colour everywhere, so shrinking it does not darken the edges); ``anchors_uv`` (K, 2) are
+    where ``ANCHORS`` sit in it."""
+
+    bgra: Image
+    anchors_uv: FloatArray
+
+    def shrunk(self) -> "GlassesLayer":
+        """Half the resolution (for a texture level)."""
+        return GlassesLayer(np.asarray(cv2.pyrDown(self.bgra), dtype=np.uint8), (self.anchors_uv * 0.5))
+
+
+def find_glasses(
+    texture_bgr: Image, dip: FloatArray, covered: BoolImage, uv: FloatArray, drawn: BoolImage, face_px: float
+) -> GlassesLayer | None:
+    """The glasses' layer, or None when no lower rim is found around both eyes (see the module docstring).
+
+    ``dip``: the texture's relative lightness dip; ``covered``: what the cleaning found covering the skin
+    (the layer is what of it lies around the eyes and across the bridge); ``uv``: the 478 landmarks in the
+    texture; ``drawn``: where the face was unwrapped.
+    """
+    size_hw = (dip.shape[0], dip.shape[1])
+    openings = np.zeros(size_hw, dtype=np.uint8)
+    for lids in (RIGHT_EYELIDS, LEFT_EYELIDS):
+        cv2.fillPoly(openings, [np.round(uv[list(lids)]).astype(np.int32)], 1)
+    openings = np.asarray(
+        cv2.dilate(openings, _disc(max(1, round(OPENING_MARGIN * face_px)))), dtype=np.uint8
+    )
+    ys, xs = np.mgrid[0 : size_hw[0], 0 : size_hw[1]].astype(np.float32)
+    eyes = [uv[list(lids)].astype(np.float64) for lids in (RIGHT_EYELIDS, LEFT_EYELIDS)]
+    eye_w = max(float(np.mean([np.ptp(points[:, 0]) for points in eyes])), 1.0)
+    lines = _long_lines(_thin((dip > RIM_DIP) & drawn & (openings == 0), face_px), MIN_LENGTH * eye_w)
+    middle_x = float(np.mean([points[:, 0].mean() for points in eyes]))
+    zone = np.zeros(size_hw, dtype=bool)
+    for points in eyes:
+        centre = points.mean(axis=0)
+        outward = 1.0 if centre[0] > middle_x else -1.0
+        dx = (xs - centre[0] - outward * ZONE[2] * eye_w) / (ZONE[0] * eye_w)
+        dy = (ys - centre[1]) / (ZONE[1] * eye_w)
+        radius = np.hypot(dx, dy)
+        if not _has_lower_rim(lines, radius, np.arctan2(dy, dx)):
+            return None
+        zone |= radius < 1.0
+    centre_y = float(np.mean([points[:, 1].mean() for points in eyes]))
+    inner = sorted(float(points[:, 0].mean()) for points in eyes)
+    zone |= (
+        (xs > inner[0])
+        & (xs < inner[1])
+        & (ys > centre_y + BRIDGE_BAND[0] * eye_w)
+        & (ys < centre_y + BRIDGE_BAND[1] * eye_w)
+    )
+    layer = (covered & zone & drawn).astype(np.float32)
+    soft = cv2.GaussianBlur(layer, (0, 0), max(1.0, 0.006 * face_px))
+    alpha = np.clip(np.minimum(soft * 2.0, 1.0) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    bgra = np.ascontiguousarray(np.dstack([texture_bgr, alpha]))
+    return GlassesLayer(bgra, uv[list(ANCHORS)].astype(np.float32))
+
+
+def _thin(mask: BoolImage, face_px: float) -> BoolImage:
+    """The mask without its thick parts (what survives an opening by a disc of MAX_THICKNESS)."""
+    radius = max(1, round(0.5 * MAX_THICKNESS * face_px))
+    thick = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, _disc(radius))
+    out: BoolImage = mask & (thick == 0)
+    return out
+
+
+def _long_lines(mask: BoolImage, min_length: float) -> BoolImage:
+    """Connected pieces whose bounding box's diagonal is at least ``min_length``."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    diagonal = np.hypot(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    keep = diagonal >= min_length
+    keep[0] = False
+    out: BoolImage = keep[labels]
+    return out
+
+
+def _has_lower_rim(lines: BoolImage, radius: FloatArray, angle: FloatArray) -> bool:
+    """Whether frame pixels lie below the eye in at least RIM_MIN_SECTORS of RIM_SECTORS sectors."""
+    ring = lines & (radius > LOWER_RIM[0]) & (radius < LOWER_RIM[1]) & (angle > 0.0)
+    sector = np.minimum((angle[ring] / np.pi * RIM_SECTORS).astype(np.int64), RIM_SECTORS - 1)
+    counts = np.bincount(sector, minlength=RIM_SECTORS)
+    return int((counts >= 3).sum()) >= RIM_MIN_SECTORS
+
+
+def _disc(radius: int) -> npt.NDArray[np.uint8]:
+    size = (2 * radius + 1, 2 * radius + 1)
+    return np.asarray(cv2.getStructuringElement(cv2.MORPH_ELLIPSE, size), dtype=np.uint8)
+
+
+def placement(anchors_uv: FloatArray, anchors_xy: FloatArray) -> Affine:
+    """The affine map (2 x 3) taking the layer's anchors to where they are drawn (least squares)."""
+    source = np.hstack([anchors_uv.astype(np.float64), np.ones((len(anchors_uv), 1))])
+    solution, *_ = np.linalg.lstsq(source, anchors_xy.astype(np.float64), rcond=None)
+    matrix: Affine = solution.T.astype(np.float32)
+    return matrix
+
+
+def draw_glasses(crop_bgr: Frame, layer: GlassesLayer, anchors_xy: FloatArray, coverage: Mask) -> None:
+    """Draw the layer over ``crop_bgr`` in place, placed by the anchors' positions in the crop and only
+    where the face was drawn (``coverage``)."""
+    height, width = crop_bgr.shape[:2]
+    matrix = placement(layer.anchors_uv, anchors_xy)
+    warped = cv2.warpAffine(
+        layer.bgra, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+    )
+    alpha = warped[..., 3].astype(np.float32) * np.float32(1.0 / 255.0) * coverage
+    if float(alpha.max()) <= 0.0:
+        return
+    alpha3 = alpha[..., np.newaxis]
+    mixed = crop_bgr.astype(np.float32) * (1.0 - alpha3) + warped[..., :3].astype(np.float32) * alpha3
+    crop_bgr[...] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
