@@ -133,6 +133,9 @@ def create_job(
     keep_occluders: Annotated[
         bool, Form(description="Keep the source photo's glasses, fringe or hand instead of filling them.")
     ] = False,
+    glasses: Annotated[
+        bool, Form(description="Draw glasses found in the source photo rigidly over the swapped face.")
+    ] = True,
 ) -> JsonDict:
     """Queue a swap of ``source`` into ``target`` (files, or ids from POST /api/uploads)."""
     job_options = _check_options(
@@ -149,6 +152,7 @@ def create_job(
             report,
             forehead,
             keep_occluders,
+            glasses,
         ),
         reference_upload_id,
     )

@@ -22,8 +22,8 @@ class JobOptions:
     """The swap options of one job (the same choices as ``facecraft swap``).
 
     faces: ``all``, ``largest``, ``index:N`` or ``reference`` (the reference photo is the job's
-    ``reference`` file). label: visible caption, None for none. forehead, keep_occluders: as the
-    swap's ``--forehead`` and ``--keep-occluders``.
+    ``reference`` file). label: visible caption, None for none. forehead, keep_occluders, glasses: as
+    the swap's ``--forehead``, ``--keep-occluders`` and ``--glasses/--no-glasses``.
     """
 
     faces: str = "all"
@@ -38,6 +38,7 @@ class JobOptions:
     report: bool = True
     forehead: bool = False
     keep_occluders: bool = False
+    glasses: bool = True
 
     def to_json(self) -> JsonDict:
         return {
@@ -53,6 +54,7 @@ class JobOptions:
             "report": self.report,
             "forehead": self.forehead,
             "keep_occluders": self.keep_occluders,
+            "glasses": self.glasses,
         }
 
     @classmethod
@@ -70,6 +72,7 @@ class JobOptions:
             report=bool(data.get("report", True)),
             forehead=bool(data.get("forehead", False)),
             keep_occluders=bool(data.get("keep_occluders", False)),
+            glasses=bool(data.get("glasses", True)),
         )
 
 

@@ -54,6 +54,7 @@ class LibraryRunner:
                 blend=options.blend, color=options.color, include_forehead=options.forehead
             ),
             keep_occluders=options.keep_occluders,
+            glasses=options.glasses,
         )
         request = SwapRequest(
             target=spec.target,

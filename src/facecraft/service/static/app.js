@@ -432,6 +432,7 @@
     form.append("report", $("opt-report").checked ? "true" : "false");
     form.append("forehead", $("opt-forehead").checked ? "true" : "false");
     form.append("keep_occluders", $("opt-keep-occluders").checked ? "true" : "false");
+    form.append("glasses", $("opt-glasses").checked ? "true" : "false");
     return form;
   }
 
