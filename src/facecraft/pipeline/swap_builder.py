@@ -7,7 +7,9 @@ from pathlib import Path
 from facecraft.blend.compositor import CompositeSettings, Compositor
 from facecraft.errors import FacecraftError, NoFaceError
 from facecraft.faces.analyzer import FaceAnalyzer
+from facecraft.faces.face import LEFT_IRIS_CENTER, RIGHT_IRIS_CENTER
 from facecraft.faces.lookahead import LandmarkLookahead, LookaheadSettings
+from facecraft.faces.mesh import IRIS_POINTS
 from facecraft.faces.selection import FaceSelector, SelectionPolicy
 from facecraft.media.reader import VideoFrame
 from facecraft.pipeline.analyze import embed_reference
@@ -22,7 +24,7 @@ from facecraft.swap.shape import still_points
 from facecraft.swap.source import load_source
 from facecraft.swap.trained import onnx_swapper as _trained_backend
 from facecraft.swap.trained.card import SOURCE_FACE_FILE, load_card
-from facecraft.swap.triangles import load_topology
+from facecraft.swap.triangles import LEFT_EYE_CORNERS, RIGHT_EYE_CORNERS, load_topology
 
 REGISTERED_BACKENDS = (_mesh_backend, _trained_backend)
 """Backend modules imported for their registration (explicit, no file scanning)."""
@@ -164,11 +166,16 @@ def composite_settings(config: SwapConfig) -> CompositeSettings:
 def lookahead_factory(
     settings: LookaheadSettings | None,
 ) -> Callable[[], LandmarkLookahead[VideoFrame]] | None:
-    """Fresh per-video centred landmark smoothing over the mesh's still and moving points."""
+    """Fresh per-video centred landmark smoothing over the mesh's still and moving points, the irises
+    kept in their eyes (anchored on the eye corners)."""
     if settings is None:
         return None
     steady = still_points(load_topology().layout_468)
-    return lambda: LandmarkLookahead[VideoFrame](steady, settings)
+    irises = (
+        (range(RIGHT_IRIS_CENTER, RIGHT_IRIS_CENTER + IRIS_POINTS), RIGHT_EYE_CORNERS),
+        (range(LEFT_IRIS_CENTER, LEFT_IRIS_CENTER + IRIS_POINTS), LEFT_EYE_CORNERS),
+    )
+    return lambda: LandmarkLookahead[VideoFrame](steady, settings, irises)
 
 
 MODELS_USED = (

@@ -133,3 +133,30 @@ def test_settings_are_checked() -> None:
     with pytest.raises(ValueError):
         LookaheadSettings(fast_sigma=0.0)
     assert LookaheadSettings(steady_radius=3, fast_radius=7).delay == 7
+
+
+def test_anchored_points_keep_their_place_relative_to_their_anchors_when_the_motion_curves() -> None:
+    """An iris (fast) fixed in its eye, whose corners (steady) are fitted over more frames: under a head
+    motion that is not a straight line the two fits part, unless the iris is anchored on the corners."""
+    base = _grid()
+    iris, corners = [300, 301], [10, 11]  # fast points, steady anchors
+    truth = []
+    for i in range(30):
+        shift = np.array([0.3 * (i - 15) ** 2, 3.0 * np.sin(i / 3.0), 0.0], dtype=np.float32)
+        truth.append((base + shift).astype(np.float32))
+    frames = [[_face(t)] for t in truth]
+
+    def iris_in_eye(landmarks: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        out: npt.NDArray[np.float32] = landmarks[iris, :2] - landmarks[corners, :2].mean(axis=0)
+        return out
+
+    expected = iris_in_eye(base)
+    plain = _run(LandmarkLookahead(STEADY, SETTINGS), frames)
+    anchored = _run(LandmarkLookahead(STEADY, SETTINGS, [(iris, corners)]), frames)
+    plain_error = max(float(np.abs(iris_in_eye(f[0].landmarks_478) - expected).max()) for _, f in plain)
+    anchored_error = max(float(np.abs(iris_in_eye(f[0].landmarks_478) - expected).max()) for _, f in anchored)
+    assert plain_error > 1.0  # the two fits part by pixels
+    assert anchored_error < 1e-3  # the iris stays where it is in its eye
+    for (_, p), (_, a) in zip(plain, anchored, strict=True):  # the other points are smoothed as before
+        others = np.setdiff1d(np.arange(LANDMARK_POINTS), iris)
+        np.testing.assert_allclose(a[0].landmarks_478[others], p[0].landmarks_478[others])
