@@ -2,16 +2,18 @@
 
 Glasses are part of how a person looks (dlib's descriptor of d8.jpg, who wears them, moves far from
 a swap without them), but pasted with the skin texture they bend with every expression and turn of the
-mesh. So the texture has them filled like any other occluder (``source.py``), and this module keeps what
-the cleaning found around the eyes and across the nose bridge (the frames, and with them what else lies
+mesh. So the texture has them filled like any other occluder (``source.py``), and this module keeps the
+frames and what the cleaning found around the eyes and across the nose bridge (with them what else lies
 there: a strand of hair, the skin right beside a rim) as a separate layer, drawn over the rendered face by
 one affine map per frame fitted on points expressions do not move (the eye corners and the nose bridge):
 the frames stay straight. The temple arms are left out (they run back along the head, which a flat layer
 cannot follow), and so is whatever the swap's mask leaves out (above the brows, by default).
 
-Whether there are glasses at all: long thin dark lines below both eyes, in most directions (brows,
-lashes and a fringe lie above the eyes; creases under them are short; a lower rim only comes with
-glasses). Frames lighter than the skin (bright metal) are not found; the photo is then cleaned as before.
+Whether there are glasses at all: long thin lines, darker or lighter than the skin around them (metal
+rims catch the light), below both eyes in most directions (brows, lashes and a fringe lie above the
+eyes; creases under them are short; a lower rim only comes with glasses). The layer is those lines and
+what the cleaning found in the zone around the eyes and across the bridge; the eye openings stay the
+swapper's (the source's eyes follow the target's gaze). What the layer covers is filled in the texture.
 """
 
 from dataclasses import dataclass
@@ -28,6 +30,11 @@ BoolImage = npt.NDArray[np.bool_]
 
 RIM_DIP = 0.15
 """A pixel this much darker than its surroundings (fraction of their lightness) may be a frame."""
+RIM_PEAK = 0.1
+PEAK_SIZE = 0.05
+"""Or this much lighter than its surroundings over PEAK_SIZE of the face (metal catching the light)."""
+RIM_GROW = 0.008
+"""The frames found grow this fraction of the face size into the layer (their soft edges)."""
 ZONE = (1.6, 1.05, 0.15)
 """Around each eye the layer spans an ellipse this many eye widths wide and tall (half-axes), its centre
 moved outward by the third value (lenses reach further past the outer corner than the inner one)."""
@@ -67,21 +74,25 @@ def find_glasses(
 ) -> GlassesLayer | None:
     """The glasses' layer, or None when no lower rim is found around both eyes (see the module docstring).
 
-    ``dip``: the texture's relative lightness dip; ``covered``: what the cleaning found covering the skin
-    (the layer is what of it lies around the eyes and across the bridge); ``uv``: the 478 landmarks in the
-    texture; ``drawn``: where the face was unwrapped.
+    ``dip``: the texture's relative lightness dip (``source.relative_dip``); ``covered``: what the cleaning
+    found covering the skin; ``uv``: the 478 landmarks in the texture; ``drawn``: where the face was
+    unwrapped. The layer holds the frames (thin lines darker or lighter than their surroundings, long
+    enough not to be pores or lashes) and what the cleaning found around the eyes and across the bridge;
+    its alpha is also what the texture must have filled.
     """
     size_hw = (dip.shape[0], dip.shape[1])
     openings = np.zeros(size_hw, dtype=np.uint8)
     for lids in (RIGHT_EYELIDS, LEFT_EYELIDS):
         cv2.fillPoly(openings, [np.round(uv[list(lids)]).astype(np.int32)], 1)
-    openings = np.asarray(
-        cv2.dilate(openings, _disc(max(1, round(OPENING_MARGIN * face_px)))), dtype=np.uint8
-    )
+    margin = _disc(max(1, round(OPENING_MARGIN * face_px)))
+    openings = np.asarray(cv2.dilate(openings, margin), dtype=np.uint8)
     ys, xs = np.mgrid[0 : size_hw[0], 0 : size_hw[1]].astype(np.float32)
     eyes = [uv[list(lids)].astype(np.float64) for lids in (RIGHT_EYELIDS, LEFT_EYELIDS)]
     eye_w = max(float(np.mean([np.ptp(points[:, 0]) for points in eyes])), 1.0)
-    lines = _long_lines(_thin((dip > RIM_DIP) & drawn & (openings == 0), face_px), MIN_LENGTH * eye_w)
+    lightness = cv2.cvtColor(texture_bgr, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
+    lines = np.zeros(size_hw, dtype=bool)
+    for found in (dip > RIM_DIP, relative_peak(lightness, face_px) > RIM_PEAK):
+        lines |= _long_lines(_thin(found & drawn & (openings == 0), face_px), MIN_LENGTH * eye_w)
     middle_x = float(np.mean([points[:, 0].mean() for points in eyes]))
     zone = np.zeros(size_hw, dtype=bool)
     for points in eyes:
@@ -101,11 +112,23 @@ def find_glasses(
         & (ys > centre_y + BRIDGE_BAND[0] * eye_w)
         & (ys < centre_y + BRIDGE_BAND[1] * eye_w)
     )
-    layer = (covered & zone & drawn).astype(np.float32)
+    grow = _disc(max(1, round(RIM_GROW * face_px)))
+    frames = np.asarray(cv2.dilate((lines & zone).astype(np.uint8), grow), dtype=bool)
+    layer = ((covered | frames) & zone & drawn & (openings == 0)).astype(np.float32)
     soft = cv2.GaussianBlur(layer, (0, 0), max(1.0, 0.006 * face_px))
     alpha = np.clip(np.minimum(soft * 2.0, 1.0) * 255.0 + 0.5, 0, 255).astype(np.uint8)
     bgra = np.ascontiguousarray(np.dstack([texture_bgr, alpha]))
     return GlassesLayer(bgra, uv[list(ANCHORS)].astype(np.float32))
+
+
+def relative_peak(lightness: FloatArray, face_px: float) -> FloatArray:
+    """How much lighter each pixel is than its surroundings, as a fraction of their lightness: thin
+    light things (a metal rim catching the light)."""
+    size = 2 * max(1, round(PEAK_SIZE * face_px / 2)) + 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    opened = np.asarray(cv2.morphologyEx(lightness, cv2.MORPH_OPEN, kernel), dtype=np.float32)
+    out = ((lightness - opened) / np.maximum(opened, np.float32(1.0))).astype(np.float32)
+    return out
 
 
 def _thin(mask: BoolImage, face_px: float) -> BoolImage:

@@ -279,6 +279,13 @@ def prepare_source(
         if settings.clean
         else np.zeros_like(regions.face)
     )
+    glasses = (
+        find_glasses(texture_bgr, relative_dip(lab[..., 0], face_px), covered, uv, drawn, face_px)
+        if settings.clean and settings.glasses
+        else None
+    )
+    if glasses is not None:  # what the layer draws over is filled in the texture, not drawn twice
+        covered = covered | (glasses.bgra[..., 3] >= 128) & regions.face
     # Slivers of the lips and nostrils turned from the camera (the mesh folds there) keep the photo's
     # pixels: filled from the mirrored side they showed as a dark spot beside the nostril, white dashes
     # along the lips.
@@ -291,11 +298,6 @@ def prepare_source(
     alpha = regions.face.astype(np.uint8) * 255
     texture_bgra = np.ascontiguousarray(np.dstack([filled, alpha]))
     report = _report(covered, unseen, mirror_ok, skin_area, uv)
-    glasses = (
-        find_glasses(texture_bgr, relative_dip(lab[..., 0], face_px), covered, uv, drawn, face_px)
-        if settings.clean and settings.glasses
-        else None
-    )
     return PreparedSource(texture_bgra, uv, hidden.astype(np.float32), report, glasses)
 
 

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from facecraft.media.reader import FrameReader
 from facecraft.pipeline.builder import build_analyzer
 from facecraft.swap.glasses import ANCHORS, GlassesLayer, draw_glasses, find_glasses, placement
 from facecraft.swap.source import SourceSettings, load_source, prepare_source, relative_dip, texture_layout
@@ -26,7 +27,7 @@ def skin_texture() -> tuple[Frame, FloatArray]:
     return texture, uv
 
 
-def with_rims(texture: Frame, uv: FloatArray) -> Frame:
+def with_rims(texture: Frame, uv: FloatArray, colour: tuple[int, int, int] = FRAME_BGR) -> Frame:
     """Two lens rims around the eyes and a bridge between them, two pixels wide."""
     out = texture.copy()
     centres = []
@@ -36,10 +37,10 @@ def with_rims(texture: Frame, uv: FloatArray) -> Frame:
         width = float(np.ptp(points[:, 0]))
         centres.append(centre)
         axes = (round(0.85 * width), round(0.6 * width))
-        cv2.ellipse(out, (round(centre[0]), round(centre[1])), axes, 0, 0, 360, FRAME_BGR, 2)
+        cv2.ellipse(out, (round(centre[0]), round(centre[1])), axes, 0, 0, 360, colour, 2)
     (x0, y0), (x1, y1) = sorted(centres, key=lambda c: float(c[0]))
     middle_y = round(0.5 * (y0 + y1) - 0.2 * abs(x1 - x0) / 2)
-    cv2.line(out, (round(x0), middle_y), (round(x1), middle_y), FRAME_BGR, 2)
+    cv2.line(out, (round(x0), middle_y), (round(x1), middle_y), colour, 2)
     return out
 
 
@@ -60,7 +61,7 @@ def with_brows_and_creases(texture: Frame, uv: FloatArray) -> Frame:
 def layer_of(texture: Frame, uv: FloatArray) -> GlassesLayer | None:
     lightness = cv2.cvtColor(texture, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
     dip = relative_dip(lightness, FACE_PX)
-    covered = cv2.dilate((dip > 0.15).astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    covered = cv2.dilate((dip > 0.15).astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)  # dark only
     drawn = np.ones(dip.shape, dtype=bool)
     return find_glasses(texture, dip, covered, uv, drawn, FACE_PX)
 
@@ -75,6 +76,10 @@ def test_rims_around_both_eyes_are_found_and_become_the_layer() -> None:
     assert (layer.bgra[..., 3][on_rims] > 200).mean() > 0.9  # the frames are opaque in the layer
     mouth_y = int(uv[13, 1])
     assert layer.bgra[mouth_y:, :, 3].max() == 0  # nothing from below the nose
+    for lids in (RIGHT_EYELIDS, LEFT_EYELIDS):  # the eyes stay the swapper's (they follow the gaze)
+        opening = np.zeros(texture.shape[:2], dtype=np.uint8)
+        cv2.fillPoly(opening, [np.round(uv[list(lids)]).astype(np.int32)], 1)
+        assert layer.bgra[..., 3][opening > 0].max() == 0
     np.testing.assert_allclose(layer.anchors_uv, uv[list(ANCHORS)])
 
 
@@ -117,7 +122,7 @@ def test_drawing_puts_the_layer_where_the_anchors_are_and_only_where_the_face_is
 
 
 @pytest.mark.media
-def test_d8_glasses_are_found_and_d30_has_none(media_dir: Path) -> None:
+def test_glasses_of_d8_and_d13_are_found_and_d30_has_none(media_dir: Path) -> None:
     analyzer = build_analyzer()
     d8 = load_source(media_dir / "images" / "d8.jpg", analyzer)
     prepared = prepare_source(d8.image_bgr, d8.face, TOPOLOGY)
@@ -127,3 +132,16 @@ def test_d8_glasses_are_found_and_d30_has_none(media_dir: Path) -> None:
     assert off.glasses is None
     d30 = load_source(media_dir / "images" / "d30.jpg", analyzer)
     assert prepare_source(d30.image_bgr, d30.face, TOPOLOGY).glasses is None
+    with FrameReader(media_dir / "videos" / "d13.mp4") as reader:  # thin metal rims, lit from above
+        frame = next(f.image_bgr for f in reader if f.index == 60)
+    face = max(analyzer.analyze(frame), key=lambda f: f.area_px)
+    assert prepare_source(frame, face, TOPOLOGY).glasses is not None
+
+
+def test_light_metal_rims_are_found_too() -> None:
+    texture, uv = skin_texture()
+    framed = with_rims(texture, uv, colour=(235, 240, 245))  # rims catching the light
+    layer = layer_of(framed, uv)
+    assert layer is not None
+    on_rims = np.abs(framed.astype(int) - texture.astype(int)).max(axis=2) > 40
+    assert (layer.bgra[..., 3][on_rims] > 200).mean() > 0.9
