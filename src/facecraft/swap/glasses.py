@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from facecraft.swap.morphology import disc, relative_line_contrast
 from facecraft.swap.triangles import LEFT_EYELIDS, RIGHT_EYELIDS
 from facecraft.types import Affine, FloatArray, Frame, Mask
 
@@ -84,7 +85,7 @@ def find_glasses(
     openings = np.zeros(size_hw, dtype=np.uint8)
     for lids in (RIGHT_EYELIDS, LEFT_EYELIDS):
         cv2.fillPoly(openings, [np.round(uv[list(lids)]).astype(np.int32)], 1)
-    margin = _disc(max(1, round(OPENING_MARGIN * face_px)))
+    margin = disc(max(1, round(OPENING_MARGIN * face_px)))
     openings = np.asarray(cv2.dilate(openings, margin), dtype=np.uint8)
     ys, xs = np.mgrid[0 : size_hw[0], 0 : size_hw[1]].astype(np.float32)
     eyes = [uv[list(lids)].astype(np.float64) for lids in (RIGHT_EYELIDS, LEFT_EYELIDS)]
@@ -112,7 +113,7 @@ def find_glasses(
         & (ys > centre_y + BRIDGE_BAND[0] * eye_w)
         & (ys < centre_y + BRIDGE_BAND[1] * eye_w)
     )
-    grow = _disc(max(1, round(RIM_GROW * face_px)))
+    grow = disc(max(1, round(RIM_GROW * face_px)))
     frames = np.asarray(cv2.dilate((lines & zone).astype(np.uint8), grow), dtype=bool)
     layer = ((covered | frames) & zone & drawn & (openings == 0)).astype(np.float32)
     soft = cv2.GaussianBlur(layer, (0, 0), max(1.0, 0.006 * face_px))
@@ -124,17 +125,13 @@ def find_glasses(
 def relative_peak(lightness: FloatArray, face_px: float) -> FloatArray:
     """How much lighter each pixel is than its surroundings, as a fraction of their lightness: thin
     light things (a metal rim catching the light)."""
-    size = 2 * max(1, round(PEAK_SIZE * face_px / 2)) + 1
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    opened = np.asarray(cv2.morphologyEx(lightness, cv2.MORPH_OPEN, kernel), dtype=np.float32)
-    out = ((lightness - opened) / np.maximum(opened, np.float32(1.0))).astype(np.float32)
-    return out
+    return relative_line_contrast(lightness, PEAK_SIZE * face_px, darker=False)
 
 
 def _thin(mask: BoolImage, face_px: float) -> BoolImage:
     """The mask without its thick parts (what survives an opening by a disc of MAX_THICKNESS)."""
     radius = max(1, round(0.5 * MAX_THICKNESS * face_px))
-    thick = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, _disc(radius))
+    thick = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, disc(radius))
     out: BoolImage = mask & (thick == 0)
     return out
 
@@ -155,11 +152,6 @@ def _has_lower_rim(lines: BoolImage, radius: FloatArray, angle: FloatArray) -> b
     sector = np.minimum((angle[ring] / np.pi * RIM_SECTORS).astype(np.int64), RIM_SECTORS - 1)
     counts = np.bincount(sector, minlength=RIM_SECTORS)
     return int((counts >= 3).sum()) >= RIM_MIN_SECTORS
-
-
-def _disc(radius: int) -> npt.NDArray[np.uint8]:
-    size = (2 * radius + 1, 2 * radius + 1)
-    return np.asarray(cv2.getStructuringElement(cv2.MORPH_ELLIPSE, size), dtype=np.uint8)
 
 
 def placement(anchors_uv: FloatArray, anchors_xy: FloatArray) -> Affine:

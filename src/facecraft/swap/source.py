@@ -36,6 +36,7 @@ from facecraft.faces.face import LANDMARK_POINTS, MESH_POINTS, Face
 from facecraft.media.image import read_image
 from facecraft.swap.base import SourceIdentity
 from facecraft.swap.glasses import GlassesLayer, find_glasses
+from facecraft.swap.morphology import disc, relative_line_contrast
 from facecraft.swap.shape import facing_camera, stable_points
 from facecraft.swap.triangles import (
     EYE_CENTERS,
@@ -392,10 +393,10 @@ def _regions(
     openings = np.zeros(size_hw, dtype=bool)
     for loop in (RIGHT_EYELIDS, LEFT_EYELIDS):
         openings |= polygon_mask(uv[list(loop)], size_hw)
-    grow = _disc(max(1, round(margin_px)))
+    grow = disc(max(1, round(margin_px)))
     features = cv2.dilate((features | openings).astype(np.uint8), grow).astype(bool)
     brows = polygon_mask(uv[list(RIGHT_BROW)], size_hw) | polygon_mask(uv[list(LEFT_BROW)], size_hw)
-    features |= cv2.dilate(brows.astype(np.uint8), _disc(max(1, round(BROW_MARGIN * margin_px)))).astype(bool)
+    features |= cv2.dilate(brows.astype(np.uint8), disc(max(1, round(BROW_MARGIN * margin_px)))).astype(bool)
     triangles = topology.face_triangles
     centres = layout[triangles].mean(axis=1)
     x_max, y_min, y_max = CENTRAL_REGION
@@ -412,7 +413,7 @@ def _regions(
         nose=nose,
         lips=lips_outline & drawn,
         nostrils=cv2.dilate(nostrils.astype(np.uint8), grow).astype(bool),
-        eyes=cv2.dilate(openings.astype(np.uint8), _disc(max(1, round(EYE_ZONE * face_px)))).astype(bool),
+        eyes=cv2.dilate(openings.astype(np.uint8), disc(max(1, round(EYE_ZONE * face_px)))).astype(bool),
         mouth_gap=lips_outline & ~drawn,
     )
 
@@ -434,11 +435,7 @@ def fit_skin_model(lab: FloatArray, central: BoolImage, dark_fraction: float = 0
 def relative_dip(lightness: FloatArray, face_px: float) -> FloatArray:
     """How much darker each pixel is than its surroundings, as a fraction of their lightness: thin dark
     things (glasses frames, hair strands, the shadow at a finger's edge, deep creases)."""
-    size = 2 * max(1, round(BLACK_HAT_SIZE * face_px / 2)) + 1
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    closed = np.asarray(cv2.morphologyEx(lightness, cv2.MORPH_CLOSE, kernel), dtype=np.float32)
-    out = ((closed - lightness) / np.maximum(closed, np.float32(1.0))).astype(np.float32)
-    return out
+    return relative_line_contrast(lightness, BLACK_HAT_SIZE * face_px, darker=True)
 
 
 def detail_energy(lightness: FloatArray, face_px: float) -> FloatArray:
@@ -489,16 +486,14 @@ def find_occluders(
     if nose is not None:
         keep &= ~_small_blobs_inside(np.asarray(labels), np.asarray(stats), nose, face_px)
     blobs = keep[labels].astype(np.uint8)
-    closed = cv2.morphologyEx(blobs, cv2.MORPH_CLOSE, _disc(max(1, round(face_px * CLOSE_RADIUS))))
-    grown = np.asarray(cv2.dilate(closed, _disc(max(1, round(face_px * GROW_RADIUS)))), dtype=bool)
+    closed = cv2.morphologyEx(blobs, cv2.MORPH_CLOSE, disc(max(1, round(face_px * CLOSE_RADIUS))))
+    grown = np.asarray(cv2.dilate(closed, disc(max(1, round(face_px * GROW_RADIUS)))), dtype=bool)
     skin_blobs = _skin_coloured(np.asarray(labels, dtype=np.int32), lab, model, settings)
     extra = _grown_large_blobs(blobs * skin_blobs[labels], face_px)
     grown |= extra if eyes is None else extra & ~eyes
-    inner = np.asarray(
-        cv2.erode(face.astype(np.uint8), _disc(max(1, round(face_px * EDGE_BAND)))), dtype=bool
-    )
+    inner = np.asarray(cv2.erode(face.astype(np.uint8), disc(max(1, round(face_px * EDGE_BAND)))), dtype=bool)
     near_edge = (grown & ~inner).astype(np.uint8)
-    from_edge = np.asarray(cv2.dilate(near_edge, _disc(max(1, round(face_px * EDGE_GROW)))), dtype=bool)
+    from_edge = np.asarray(cv2.dilate(near_edge, disc(max(1, round(face_px * EDGE_GROW)))), dtype=bool)
     out: BoolImage = (grown | from_edge) & skin_area
     return out
 
@@ -508,7 +503,7 @@ def thin_clear_strips(clear: BoolImage, face_px: float) -> BoolImage:
     SLIVER_RADIUS of the face size: strips left between two filled parts, such as a finger's shadowed rim
     between a hand and the hair. Kept, they showed as streaks; larger clear parts stay, however narrow."""
     radius = max(1, round(SLIVER_RADIUS * face_px))
-    opened = np.asarray(cv2.morphologyEx(clear.astype(np.uint8), cv2.MORPH_OPEN, _disc(radius)), dtype=bool)
+    opened = np.asarray(cv2.morphologyEx(clear.astype(np.uint8), cv2.MORPH_OPEN, disc(radius)), dtype=bool)
     thin = (clear & ~opened).astype(np.uint8)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(thin, connectivity=8)
     small = stats[:, cv2.CC_STAT_AREA] < SLIVER_MAX_AREA * face_px * face_px
@@ -523,7 +518,7 @@ def _small_blobs_inside(
     """Per blob label, whether it is small (under LARGE_BLOB of the face's area) and lies wholly in
     ``region`` grown by NOSE_BLOB_MARGIN of the face size."""
     count = stats.shape[0]
-    grown = cv2.dilate(region.astype(np.uint8), _disc(max(1, round(NOSE_BLOB_MARGIN * face_px))))
+    grown = cv2.dilate(region.astype(np.uint8), disc(max(1, round(NOSE_BLOB_MARGIN * face_px))))
     outside = np.bincount(labels[grown == 0].ravel(), minlength=count)
     small = stats[:, cv2.CC_STAT_AREA] < LARGE_BLOB * face_px * face_px
     inside: npt.NDArray[np.bool_] = small & (outside == 0)
@@ -558,13 +553,8 @@ def _grown_large_blobs(blobs: npt.NDArray[np.uint8], face_px: float) -> BoolImag
     if not large.any():
         return np.zeros(blobs.shape, dtype=bool)
     grow = max(1, round((LARGE_GROW + GROW_RADIUS) * face_px))  # their ordinary growth and the extra
-    grown = cv2.dilate(large[labels].astype(np.uint8), _disc(grow))
+    grown = cv2.dilate(large[labels].astype(np.uint8), disc(grow))
     return np.asarray(grown, dtype=bool)
-
-
-def _disc(radius: int) -> npt.NDArray[np.uint8]:
-    size = (2 * radius + 1, 2 * radius + 1)
-    return np.asarray(cv2.getStructuringElement(cv2.MORPH_ELLIPSE, size), dtype=np.uint8)
 
 
 def push_pull_fill(values: FloatArray, known: BoolImage) -> FloatArray:
@@ -639,7 +629,7 @@ def mirror_weight(mirror_ok: BoolImage, face_px: float) -> Mask:
     within MIRROR_MARGIN of the face size of where the mirror place stops being clear (the rim of an
     occluder there, its shadow, would be copied over as a streak), rising softly to all of it."""
     radius = max(1, round(MIRROR_MARGIN * face_px))
-    inner = cv2.erode(mirror_ok.astype(np.uint8), _disc(radius)).astype(np.float32)
+    inner = cv2.erode(mirror_ok.astype(np.uint8), disc(radius)).astype(np.float32)
     soft = cv2.GaussianBlur(inner, (0, 0), max(1.0, 0.5 * MIRROR_MARGIN * face_px))
     out: Mask = np.asarray(soft, dtype=np.float32) * mirror_ok.astype(np.float32)
     return out
