@@ -17,7 +17,9 @@ place is simply the texture flipped left to right, and there:
    otherwise from the surrounding skin (a smooth push-pull fill); thin strips of skin left between
    filled parts are filled too, and parts of the lips and nostrils the photo shows edge-on keep its
    pixels (a mirrored copy put a dark spot beside the nostril);
-4. the findings become plain sentences for the user (``PreparedSource.notes``, which the mesh swapper's
+4. glasses found around both eyes are kept as a layer of their own, which the swapper draws rigidly
+   (``glasses.py``); what the layer covers is filled in the texture;
+5. the findings become plain sentences for the user (``PreparedSource.notes``, which the mesh swapper's
    ``prepare`` returns).
 
 The texture keeps the photo's resolution up to ``SourceSettings.max_face_px``.
@@ -217,7 +219,7 @@ class PreparedSource:
         if self.glasses is not None:
             notes += (
                 "source photo: glasses found; they are drawn over the swapped face without bending "
-                "(--no-glasses leaves them off).",
+                "(turn the glasses option off to leave them out).",
             )
         return notes
 
