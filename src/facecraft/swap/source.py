@@ -11,15 +11,15 @@ place is simply the texture flipped left to right, and there:
    legitimately not skin-coloured): pixels of the wrong chroma or darker than any skin (hair), thin
    dark lines (glasses frames, strands, the shadow at a finger's edge), and places with far more fine
    detail than their mirror place (fingers or hair over one cheek while the other is smooth skin);
-   parts the photo shows edge-on or not at all (a turned head) are hidden too;
+   parts the photo shows edge-on or not at all (a turned head) are hidden too; glasses found around
+   both eyes are also kept, unfilled, as a layer of their own that the swapper draws rigidly
+   (``glasses.py``), and what that layer covers is hidden as well;
 3. hidden skin is filled from the mirrored side where that side is clear (its detail laid over this
    side's shading; fading out near the edge of the clear part, where an occluder's rim would be copied),
    otherwise from the surrounding skin (a smooth push-pull fill); thin strips of skin left between
    filled parts are filled too, and parts of the lips and nostrils the photo shows edge-on keep its
    pixels (a mirrored copy put a dark spot beside the nostril);
-4. glasses found around both eyes are kept as a layer of their own, which the swapper draws rigidly
-   (``glasses.py``); what the layer covers is filled in the texture;
-5. the findings become plain sentences for the user (``PreparedSource.notes``, which the mesh swapper's
+4. the findings become plain sentences for the user (``PreparedSource.notes``, which the mesh swapper's
    ``prepare`` returns).
 
 The texture keeps the photo's resolution up to ``SourceSettings.max_face_px``.
