@@ -58,16 +58,28 @@ ANCHORS = (33, 133, 362, 263, 168, 6)
 
 @dataclass(frozen=True, slots=True)
 class GlassesLayer:
-    """The source's glasses in texture pixels: ``bgra`` is the unfilled texture with the frames' opacity
+    """The source's glasses: ``bgra`` is the part of the unfilled texture with frames in it, their opacity
     as alpha (colour everywhere, so shrinking it does not darken the edges); ``anchors_uv`` (K, 2) are
-    where ``ANCHORS`` sit in it."""
+    where ``ANCHORS`` sit in ``bgra``; ``origin`` is where ``bgra``'s top-left pixel sits in the texture."""
 
     bgra: Image
     anchors_uv: FloatArray
+    origin: tuple[int, int] = (0, 0)
 
     def shrunk(self) -> "GlassesLayer":
         """Half the resolution (for a texture level)."""
-        return GlassesLayer(np.asarray(cv2.pyrDown(self.bgra), dtype=np.uint8), (self.anchors_uv * 0.5))
+        half = np.asarray(cv2.pyrDown(self.bgra), dtype=np.uint8)
+        anchors = ((self.anchors_uv + 0.5) * 0.5 - 0.5).astype(np.float32)
+        return GlassesLayer(half, anchors, (self.origin[0] // 2, self.origin[1] // 2))
+
+    def covers(self, size_hw: tuple[int, int]) -> BoolImage:
+        """Where, in a texture of ``size_hw``, the layer is mostly opaque (what the texture must fill)."""
+        out = np.zeros(size_hw, dtype=bool)
+        x0, y0 = self.origin
+        height = min(self.bgra.shape[0], size_hw[0] - y0)
+        width = min(self.bgra.shape[1], size_hw[1] - x0)
+        out[y0 : y0 + height, x0 : x0 + width] = self.bgra[:height, :width, 3] >= 128
+        return out
 
 
 def find_glasses(
@@ -118,8 +130,15 @@ def find_glasses(
     layer = ((covered | frames) & zone & drawn & (openings == 0)).astype(np.float32)
     soft = cv2.GaussianBlur(layer, (0, 0), max(1.0, 0.006 * face_px))
     alpha = np.clip(np.minimum(soft * 2.0, 1.0) * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    bgra = np.ascontiguousarray(np.dstack([texture_bgr, alpha]))
-    return GlassesLayer(bgra, uv[list(ANCHORS)].astype(np.float32))
+    rows, columns = np.nonzero(alpha)
+    if rows.size == 0:
+        return None
+    # Only the part with frames in it is kept (and warped each frame): a little margin keeps shrinking exact.
+    x0, y0 = max(int(columns.min()) - 4, 0) // 2 * 2, max(int(rows.min()) - 4, 0) // 2 * 2
+    x1, y1 = int(columns.max()) + 5, int(rows.max()) + 5
+    bgra = np.ascontiguousarray(np.dstack([texture_bgr, alpha])[y0:y1, x0:x1])
+    anchors = uv[list(ANCHORS)] - np.array([x0, y0], dtype=np.float32)
+    return GlassesLayer(bgra, anchors.astype(np.float32), (x0, y0))
 
 
 def relative_peak(lightness: FloatArray, face_px: float) -> FloatArray:
@@ -167,12 +186,27 @@ def draw_glasses(crop_bgr: Frame, layer: GlassesLayer, anchors_xy: FloatArray, c
     where the face was drawn (``coverage``)."""
     height, width = crop_bgr.shape[:2]
     matrix = placement(layer.anchors_uv, anchors_xy)
-    warped = cv2.warpAffine(
-        layer.bgra, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+    layer_h, layer_w = layer.bgra.shape[:2]
+    corners = np.array(
+        [[-0.5, -0.5], [layer_w - 0.5, -0.5], [-0.5, layer_h - 0.5], [layer_w - 0.5, layer_h - 0.5]]
     )
-    alpha = warped[..., 3].astype(np.float32) * np.float32(1.0 / 255.0) * coverage
+    placed = corners @ matrix[:, :2].T.astype(np.float64) + matrix[:, 2]
+    x0, y0 = (max(int(np.floor(v)), 0) for v in placed.min(axis=0))
+    x1, y1 = (
+        min(int(np.ceil(placed[:, 0].max())) + 1, width),
+        min(int(np.ceil(placed[:, 1].max())) + 1, height),
+    )
+    if x1 <= x0 or y1 <= y0:
+        return
+    local = matrix.copy()
+    local[:, 2] -= (x0, y0)
+    warped = cv2.warpAffine(
+        layer.bgra, local, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+    )
+    alpha = warped[..., 3].astype(np.float32) * np.float32(1.0 / 255.0) * coverage[y0:y1, x0:x1]
     if float(alpha.max()) <= 0.0:
         return
     alpha3 = alpha[..., np.newaxis]
-    mixed = crop_bgr.astype(np.float32) * (1.0 - alpha3) + warped[..., :3].astype(np.float32) * alpha3
-    crop_bgr[...] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+    region = crop_bgr[y0:y1, x0:x1]
+    mixed = region.astype(np.float32) * (1.0 - alpha3) + warped[..., :3].astype(np.float32) * alpha3
+    region[...] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)

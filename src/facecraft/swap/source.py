@@ -288,7 +288,7 @@ def prepare_source(
         else None
     )
     if glasses is not None:  # what the layer draws over is filled in the texture, not drawn twice
-        covered = covered | (glasses.bgra[..., 3] >= 128) & regions.face
+        covered = covered | glasses.covers(covered.shape[:2]) & regions.face
     # Slivers of the lips and nostrils turned from the camera (the mesh folds there) keep the photo's
     # pixels: filled from the mirrored side they showed as a dark spot beside the nostril, white dashes
     # along the lips.

@@ -66,21 +66,32 @@ def layer_of(texture: Frame, uv: FloatArray) -> GlassesLayer | None:
     return find_glasses(texture, dip, covered, uv, drawn, FACE_PX)
 
 
+def texture_alpha(layer: GlassesLayer, size_hw: tuple[int, int]) -> np.ndarray:
+    """The layer's alpha placed back in the whole texture."""
+    out = np.zeros(size_hw, dtype=np.uint8)
+    x0, y0 = layer.origin
+    height, width = layer.bgra.shape[:2]
+    out[y0 : y0 + height, x0 : x0 + width] = layer.bgra[..., 3]
+    return out
+
+
 def test_rims_around_both_eyes_are_found_and_become_the_layer() -> None:
     texture, uv = skin_texture()
     framed = with_rims(texture, uv)
     layer = layer_of(framed, uv)
     assert layer is not None
-    assert layer.bgra.shape[:2] == texture.shape[:2]
+    alpha = texture_alpha(layer, texture.shape[:2])
     on_rims = np.abs(framed.astype(int) - texture.astype(int)).max(axis=2) > 40
-    assert (layer.bgra[..., 3][on_rims] > 200).mean() > 0.9  # the frames are opaque in the layer
+    assert (alpha[on_rims] > 200).mean() > 0.9  # the frames are opaque in the layer
+    assert layer.bgra.shape[0] < texture.shape[0] / 2  # only the band with the frames is kept
     mouth_y = int(uv[13, 1])
-    assert layer.bgra[mouth_y:, :, 3].max() == 0  # nothing from below the nose
+    assert alpha[mouth_y:].max() == 0  # nothing from below the nose
     for lids in (RIGHT_EYELIDS, LEFT_EYELIDS):  # the eyes stay the swapper's (they follow the gaze)
         opening = np.zeros(texture.shape[:2], dtype=np.uint8)
         cv2.fillPoly(opening, [np.round(uv[list(lids)]).astype(np.int32)], 1)
-        assert layer.bgra[..., 3][opening > 0].max() == 0
-    np.testing.assert_allclose(layer.anchors_uv, uv[list(ANCHORS)])
+        assert alpha[opening > 0].max() == 0
+    np.testing.assert_allclose(layer.anchors_uv + np.array(layer.origin), uv[list(ANCHORS)], atol=1e-4)
+    assert (layer.covers(texture.shape[:2]) == (alpha >= 128)).all()
 
 
 def test_brows_and_short_creases_are_not_glasses() -> None:
@@ -144,4 +155,4 @@ def test_light_metal_rims_are_found_too() -> None:
     layer = layer_of(framed, uv)
     assert layer is not None
     on_rims = np.abs(framed.astype(int) - texture.astype(int)).max(axis=2) > 40
-    assert (layer.bgra[..., 3][on_rims] > 200).mean() > 0.9
+    assert (texture_alpha(layer, texture.shape[:2])[on_rims] > 200).mean() > 0.9
