@@ -13,6 +13,7 @@ import numpy as np
 
 from facecraft.faces.analyzer import DUPLICATE_IOU, FaceAnalyzer
 from facecraft.faces.face import Face, bbox_from_landmarks, iou_xyxy
+from facecraft.faces.open_mouth import refine_open_mouth
 from facecraft.faces.roi import roi_from_landmarks
 from facecraft.faces.smoothing import OneEuroFilter, OneEuroSettings
 from facecraft.types import FloatArray, Frame
@@ -23,12 +24,14 @@ class TrackerSettings:
     """detect_every: run the detector at least every N frames; max_missed: frames a lost track is kept
     for re-identification; revive_distance: how far (in face sizes) a returning face may be from where
     its track was lost; smoothing: the causal filter on emitted landmarks (None: raw, for a centred
-    smoothing later, ``faces.lookahead``)."""
+    smoothing later, ``faces.lookahead``); refine_open_mouth: open mouths are fitted a second time in a
+    larger crop (``faces.open_mouth``)."""
 
     detect_every: int = 10
     max_missed: int = 30
     revive_distance: float = 0.75
     smoothing: OneEuroSettings | None = field(default_factory=OneEuroSettings)
+    refine_open_mouth: bool = True
 
     def __post_init__(self) -> None:
         if self.detect_every < 1:
@@ -47,6 +50,9 @@ class _Track:
     smoother: OneEuroFilter | None
     missed: int = 0
     frames_seen: int = 1
+    emitted: FloatArray | None = None
+    """This frame's landmarks as handed out, when they differ from the fit the track follows (an open
+    mouth re-fitted)."""
 
     @property
     def bbox_xyxy(self) -> FloatArray:
@@ -101,6 +107,11 @@ class FaceTracker:
             else:
                 track.raw_landmarks = fit.landmarks_478
                 track.frames_seen += 1
+                track.emitted = (
+                    refine_open_mouth(self._analyzer.mesh, frame_bgr, fit.landmarks_478)
+                    if self._settings.refine_open_mouth
+                    else None
+                )
         return lost
 
     def _detect_new_faces(self, frame_bgr: Frame) -> None:
@@ -131,6 +142,7 @@ class FaceTracker:
                 best, best_distance = track, distance
         if best is not None:
             best.raw_landmarks, best.score, best.missed = face.landmarks_478, face.score, 0
+            best.emitted = None
             best.frames_seen += 1
         return best
 
@@ -160,10 +172,9 @@ class FaceTracker:
         for track in self._tracks:
             if track.missed > 0:
                 continue
+            landmarks = track.raw_landmarks if track.emitted is None else track.emitted
             smoothed = (
-                track.raw_landmarks
-                if track.smoother is None
-                else track.smoother(track.raw_landmarks, time_s, track.size_px)
+                landmarks if track.smoother is None else track.smoother(landmarks, time_s, track.size_px)
             )
             faces.append(Face(bbox_from_landmarks(smoothed), track.score, smoothed, track.track_id))
         return sorted(faces, key=lambda f: float(f.bbox_xyxy[0]))

@@ -1,0 +1,69 @@
+"""Open mouths re-fitted: the tracked mesh underestimates a wide-open mouth.
+
+Re-fitted in a crop made from the previous frame's landmarks (the tracking convention), the face mesh
+draws a wide-open mouth much less open than it is: on d18.mp4 at 2.5 s (an "O") the mouth's aspect is
+0.41 tracked against 0.61 fitted in the detector's crop, which is larger and lower. The swap then draws the
+source's lower lip over the top of the target's open mouth. So while the tracked mouth is open, the mesh
+is fitted a second time in a crop shaped like the detector's, and its mouth (the lips and the skin right
+around them, fading out with the distance from the mouth) replaces the tracked one, more of it the wider
+the mouth is open. The tracker's own state keeps the tracked fit, so the second crop never feeds back.
+"""
+
+import math
+
+import numpy as np
+
+from facecraft.faces.analyzer import LandmarkFitter
+from facecraft.faces.roi import FaceRoi, roi_from_landmarks
+from facecraft.types import FloatArray, Frame
+
+MOUTH_GAP = (13, 14)
+"""Mesh points at the middle of the upper and lower inner lip."""
+MOUTH_CORNERS = (78, 308)
+"""Mesh points at the inner mouth corners."""
+OPEN_RAMP = (0.2, 0.35)
+"""The re-fit's mouth is blended in from none to all as the tracked mouth's aspect (gap over width)
+goes from the first value to the second; below the first no second fit runs."""
+CROP_SCALE = 1.22
+CROP_DOWN = 0.03
+"""The second crop: this many times the tracking crop's side, moved down by this fraction of it (the
+detector's crop for d18.mp4's open mouths, measured against the tracking crop)."""
+REACH = 0.9
+"""The re-fit's points are taken fully within this many mouth widths of the mouth's centre, fading out
+(Gaussian) beyond, so the jaw and cheeks stay the tracked fit's."""
+
+
+def mouth_aspect(landmarks_478: FloatArray) -> float:
+    """The inner mouth's opening over its width."""
+    xy = np.asarray(landmarks_478, dtype=np.float64)[:, :2]
+    width = float(np.linalg.norm(xy[MOUTH_CORNERS[0]] - xy[MOUTH_CORNERS[1]]))
+    return float(np.linalg.norm(xy[MOUTH_GAP[0]] - xy[MOUTH_GAP[1]])) / max(width, 1e-6)
+
+
+def refit_crop(landmarks_478: FloatArray) -> FaceRoi:
+    """The second, larger and lower crop, from the tracked landmarks."""
+    roi = roi_from_landmarks(landmarks_478)
+    down = CROP_DOWN * roi.size_px
+    cx, cy = roi.center_xy
+    # "down" along the crop's own axes (it is turned with the eyes)
+    centre = (cx - math.sin(roi.angle_rad) * down, cy + math.cos(roi.angle_rad) * down)
+    return FaceRoi(centre, roi.size_px * CROP_SCALE, roi.angle_rad)
+
+
+def refine_open_mouth(fitter: LandmarkFitter, frame_bgr: Frame, landmarks_478: FloatArray) -> FloatArray:
+    """``landmarks_478`` with the mouth re-fitted when it is open (see the module docstring); the same
+    array when it is not, or when the second fit finds no face."""
+    weight = (mouth_aspect(landmarks_478) - OPEN_RAMP[0]) / (OPEN_RAMP[1] - OPEN_RAMP[0])
+    if weight <= 0.0:
+        return landmarks_478
+    refit = fitter.fit(frame_bgr, refit_crop(landmarks_478))
+    if refit is None:
+        return landmarks_478
+    xy = np.asarray(landmarks_478, dtype=np.float64)[:, :2]
+    centre = 0.5 * (xy[MOUTH_CORNERS[0]] + xy[MOUTH_CORNERS[1]])
+    width = max(float(np.linalg.norm(xy[MOUTH_CORNERS[0]] - xy[MOUTH_CORNERS[1]])), 1.0)
+    distance = np.linalg.norm(xy - centre, axis=1) / width
+    near = np.exp(-0.5 * np.maximum(distance - REACH, 0.0) ** 2 / 0.25**2)
+    blend = (min(weight, 1.0) * near).astype(np.float32)[:, np.newaxis]
+    out: FloatArray = (landmarks_478 * (1.0 - blend) + refit.landmarks_478 * blend).astype(np.float32)
+    return out
