@@ -4,9 +4,11 @@ Re-fitted in a crop made from the previous frame's landmarks (the tracking conve
 draws a wide-open mouth much less open than it is: on d18.mp4 at 2.5 s (an "O") the mouth's aspect is
 0.41 tracked against 0.61 fitted in the detector's crop, which is larger and lower. The swap then draws the
 source's lower lip over the top of the target's open mouth. So while the tracked mouth is open, the mesh
-is fitted a second time in a crop shaped like the detector's, and its mouth (the lips and the skin right
-around them, fading out with the distance from the mouth) replaces the tracked one, more of it the wider
-the mouth is open. The tracker's own state keeps the tracked fit, so the second crop never feeds back.
+is fitted a second time in a larger, lower crop (the detector's, on d18's "O"), and when that fit sees the
+mouth more open, its mouth (the lips and the skin right around them, fading out with the distance from the
+mouth) replaces the tracked one, more of it the wider the mouth is open. Where the tracked mouths were
+right (d20.mp4: 0.32 tracked, 0.32 from the detector's crop), the larger crop draws them less open (0.20)
+and is not taken. The tracker's own state keeps the tracked fit, so the second crop never feeds back.
 """
 
 import math
@@ -28,6 +30,9 @@ CROP_SCALE = 1.22
 CROP_DOWN = 0.03
 """The second crop: this many times the tracking crop's side, moved down by this fraction of it (the
 detector's crop for d18.mp4's open mouths, measured against the tracking crop)."""
+WIDER_BY = 0.05
+"""The second fit's mouth is taken in full when its aspect is this much larger than the tracked one's,
+not at all when it is no larger."""
 REACH = 0.9
 """The re-fit's points are taken fully within this many mouth widths of the mouth's centre, fading out
 (Gaussian) beyond, so the jaw and cheeks stay the tracked fit's."""
@@ -58,6 +63,11 @@ def refine_open_mouth(fitter: LandmarkFitter, frame_bgr: Frame, landmarks_478: F
         return landmarks_478
     refit = fitter.fit(frame_bgr, refit_crop(landmarks_478))
     if refit is None:
+        return landmarks_478
+    # The failure is a mouth drawn less open than it is; a second fit that sees it no more open is no help
+    # (on footage whose tracked mouths were right, d20.mp4, the larger crop drew them less open).
+    weight *= (mouth_aspect(refit.landmarks_478) - mouth_aspect(landmarks_478)) / WIDER_BY
+    if weight <= 0.0:
         return landmarks_478
     xy = np.asarray(landmarks_478, dtype=np.float64)[:, :2]
     centre = 0.5 * (xy[MOUTH_CORNERS[0]] + xy[MOUTH_CORNERS[1]])

@@ -104,3 +104,11 @@ def test_the_tracker_hands_out_the_refined_mouth_but_follows_its_own_fit() -> No
             assert abs(face.landmarks_478[MOUTH_GAP[1], 1] - expected[MOUTH_GAP[1], 1]) < 1e-3
         # the crop the track re-fits in stays the tracking one (the refined mouth never feeds back)
         assert min(fitter.sizes) == pytest.approx(roi_from_landmarks(tracked).size_px)
+
+
+def test_a_second_fit_that_sees_the_mouth_no_more_open_is_not_taken() -> None:
+    tracked = face_points(40.0)
+    fitter = RecordingFitter(face_points(30.0))  # the larger crop draws it less open
+    out = refine_open_mouth(fitter, np.zeros((8, 8, 3), np.uint8), tracked)
+    assert out is tracked
+    assert len(fitter.crops) == 1
