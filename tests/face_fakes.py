@@ -82,7 +82,7 @@ class FakeMesh:
     def __init__(self, world: World) -> None:
         self.world = world
 
-    def fit(self, frame_bgr: Frame, roi: FaceRoi) -> MeshFit | None:
+    def fit(self, frame_bgr: Frame, roi: FaceRoi, with_irises: bool = True) -> MeshFit | None:
         self.world.mesh_calls += 1
         cx, cy = (float(v) for v in roi.center_xy)
         for face in self.world.faces_in(frame_bgr):

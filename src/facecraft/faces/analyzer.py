@@ -16,7 +16,7 @@ class FaceDetector(Protocol):
 
 
 class LandmarkFitter(Protocol):
-    def fit(self, frame_bgr: Frame, roi: FaceRoi) -> MeshFit | None: ...
+    def fit(self, frame_bgr: Frame, roi: FaceRoi, with_irises: bool = True) -> MeshFit | None: ...
 
 
 class FaceAnalyzer:

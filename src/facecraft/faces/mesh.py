@@ -134,8 +134,9 @@ class FaceMesh:
         if self._iris is not None and self._iris.input_shape != want_iris:
             raise ValueError(f"iris model input is {self._iris.input_shape}, expected {want_iris}")
 
-    def fit(self, frame_bgr: Frame, roi: FaceRoi) -> MeshFit | None:
-        """478 landmarks for the face in ``roi``, or ``None`` when the model sees no face there."""
+    def fit(self, frame_bgr: Frame, roi: FaceRoi, with_irises: bool = True) -> MeshFit | None:
+        """478 landmarks for the face in ``roi``, or ``None`` when the model sees no face there; without
+        ``with_irises`` the iris model does not run and the iris points sit at the eye centres."""
         matrix = crop_matrix(roi, MESH_INPUT_SIZE)
         raw_points, raw_flag = self._mesh.run(_to_tensor(frame_bgr, matrix, MESH_INPUT_SIZE))
         presence = float(1.0 / (1.0 + np.exp(-float(raw_flag.reshape(-1)[0]))))
@@ -143,8 +144,8 @@ class FaceMesh:
             return None
         mesh = _to_frame(raw_points.reshape(MESH_POINTS, 3), matrix, roi.size_px / MESH_INPUT_SIZE)
         # Both eyes are cropped from the mesh as the face model placed it, before either is refined.
-        right = self._fit_eye(frame_bgr, mesh, RIGHT_EYE_CORNERS, mirror=False)
-        left = self._fit_eye(frame_bgr, mesh, LEFT_EYE_CORNERS, mirror=True)
+        right = self._fit_eye(frame_bgr, mesh, RIGHT_EYE_CORNERS, mirror=False) if with_irises else None
+        left = self._fit_eye(frame_bgr, mesh, LEFT_EYE_CORNERS, mirror=True) if with_irises else None
         irises = [
             self._place_eye(mesh, right, RIGHT_EYE_REFINED),
             self._place_eye(mesh, left, LEFT_EYE_REFINED),

@@ -61,7 +61,7 @@ def refine_open_mouth(fitter: LandmarkFitter, frame_bgr: Frame, landmarks_478: F
     weight = (mouth_aspect(landmarks_478) - OPEN_RAMP[0]) / (OPEN_RAMP[1] - OPEN_RAMP[0])
     if weight <= 0.0:
         return landmarks_478
-    refit = fitter.fit(frame_bgr, refit_crop(landmarks_478))
+    refit = fitter.fit(frame_bgr, refit_crop(landmarks_478), with_irises=False)  # only its mouth is used
     if refit is None:
         return landmarks_478
     # The failure is a mouth drawn less open than it is; a second fit that sees it no more open is no help

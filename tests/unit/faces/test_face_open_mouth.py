@@ -41,7 +41,7 @@ class RecordingFitter:
         self.answer = answer
         self.crops: list[FaceRoi] = []
 
-    def fit(self, frame_bgr: Frame, roi: FaceRoi) -> MeshFit | None:
+    def fit(self, frame_bgr: Frame, roi: FaceRoi, with_irises: bool = True) -> MeshFit | None:
         self.crops.append(roi)
         return MeshFit(self.answer.copy(), 0.99)
 
@@ -88,7 +88,7 @@ def test_the_tracker_hands_out_the_refined_mouth_but_follows_its_own_fit() -> No
         def __init__(self) -> None:
             self.sizes: list[float] = []
 
-        def fit(self, frame_bgr: Frame, roi: FaceRoi) -> MeshFit | None:
+        def fit(self, frame_bgr: Frame, roi: FaceRoi, with_irises: bool = True) -> MeshFit | None:
             self.sizes.append(roi.size_px)
             tracking = roi_from_landmarks(tracked).size_px
             return MeshFit((truth if roi.size_px > 1.1 * tracking else tracked).copy(), 0.99)

@@ -32,7 +32,7 @@ class ScriptedMesh:
         self.scripts = (target, output)
         self.calls = 0
 
-    def fit(self, frame_bgr: Frame, roi: FaceRoi) -> MeshFit | None:
+    def fit(self, frame_bgr: Frame, roi: FaceRoi, with_irises: bool = True) -> MeshFit | None:
         self.calls += 1
         kind, index = int(frame_bgr[0, 0, 0]), int(frame_bgr[0, 0, 1]) + 256 * int(frame_bgr[0, 0, 2])
         landmarks = self.scripts[kind](index)
@@ -182,7 +182,7 @@ def test_pair_every_measures_consecutive_pairs_only() -> None:
 class TwoFaceMesh:
     """Answers the face (A or B) whose centre is in the roi; output faces drift, A 1 px and B 3 px a frame."""
 
-    def fit(self, frame_bgr: Frame, roi: FaceRoi) -> MeshFit | None:
+    def fit(self, frame_bgr: Frame, roi: FaceRoi, with_irises: bool = True) -> MeshFit | None:
         kind, index = int(frame_bgr[0, 0, 0]), int(frame_bgr[0, 0, 1])
         for center, size, drift in ((A_CENTER, 120.0, 1.0), (B_CENTER, b_size(index), 3.0)):
             if abs(roi.center_xy[0] - center[0]) < 60:
