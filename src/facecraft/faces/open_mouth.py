@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from facecraft.faces.analyzer import LandmarkFitter
+from facecraft.faces.face import MESH_POINTS
 from facecraft.faces.roi import FaceRoi, roi_from_landmarks
 from facecraft.types import FloatArray, Frame
 
@@ -34,8 +35,10 @@ WIDER_BY = 0.05
 """The second fit's mouth is taken in full when its aspect is this much larger than the tracked one's,
 not at all when it is no larger."""
 REACH = 0.9
-"""The re-fit's points are taken fully within this many mouth widths of the mouth's centre, fading out
-(Gaussian) beyond, so the jaw and cheeks stay the tracked fit's."""
+FADE = 0.25
+"""The re-fit's points are taken fully within REACH mouth widths of the mouth's centre, fading out beyond
+(Gaussian, FADE mouth widths; nothing past two of them), so the jaw, cheeks and eyes stay the tracked
+fit's."""
 
 
 def mouth_aspect(landmarks_478: FloatArray) -> float:
@@ -58,7 +61,7 @@ def refit_crop(landmarks_478: FloatArray) -> FaceRoi:
 def refine_open_mouth(fitter: LandmarkFitter, frame_bgr: Frame, landmarks_478: FloatArray) -> FloatArray:
     """``landmarks_478`` with the mouth re-fitted when it is open (see the module docstring); the same
     array when it is not, or when the second fit finds no face."""
-    weight = (mouth_aspect(landmarks_478) - OPEN_RAMP[0]) / (OPEN_RAMP[1] - OPEN_RAMP[0])
+    weight = min((mouth_aspect(landmarks_478) - OPEN_RAMP[0]) / (OPEN_RAMP[1] - OPEN_RAMP[0]), 1.0)
     if weight <= 0.0:
         return landmarks_478
     refit = fitter.fit(frame_bgr, refit_crop(landmarks_478), with_irises=False)  # only its mouth is used
@@ -66,14 +69,15 @@ def refine_open_mouth(fitter: LandmarkFitter, frame_bgr: Frame, landmarks_478: F
         return landmarks_478
     # The failure is a mouth drawn less open than it is; a second fit that sees it no more open is no help
     # (on footage whose tracked mouths were right, d20.mp4, the larger crop drew them less open).
-    weight *= (mouth_aspect(refit.landmarks_478) - mouth_aspect(landmarks_478)) / WIDER_BY
+    weight *= min((mouth_aspect(refit.landmarks_478) - mouth_aspect(landmarks_478)) / WIDER_BY, 1.0)
     if weight <= 0.0:
         return landmarks_478
-    xy = np.asarray(landmarks_478, dtype=np.float64)[:, :2]
+    xy = np.asarray(landmarks_478, dtype=np.float64)[:MESH_POINTS, :2]
     centre = 0.5 * (xy[MOUTH_CORNERS[0]] + xy[MOUTH_CORNERS[1]])
     width = max(float(np.linalg.norm(xy[MOUTH_CORNERS[0]] - xy[MOUTH_CORNERS[1]])), 1.0)
-    distance = np.linalg.norm(xy - centre, axis=1) / width
-    near = np.exp(-0.5 * np.maximum(distance - REACH, 0.0) ** 2 / 0.25**2)
-    blend = (min(weight, 1.0) * near).astype(np.float32)[:, np.newaxis]
+    beyond = np.maximum(np.linalg.norm(xy - centre, axis=1) / width - REACH, 0.0) / FADE
+    near = np.where(beyond < 2.0, np.exp(-0.5 * beyond**2), 0.0)  # eyes, brows and irises: none of it
+    blend = np.zeros((len(landmarks_478), 1), dtype=np.float32)
+    blend[:MESH_POINTS, 0] = weight * near
     out: FloatArray = (landmarks_478 * (1.0 - blend) + refit.landmarks_478 * blend).astype(np.float32)
     return out

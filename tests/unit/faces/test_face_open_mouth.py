@@ -112,3 +112,13 @@ def test_a_second_fit_that_sees_the_mouth_no_more_open_is_not_taken() -> None:
     out = refine_open_mouth(fitter, np.zeros((8, 8, 3), np.uint8), tracked)
     assert out is tracked
     assert len(fitter.crops) == 1
+
+
+def test_the_eyes_and_irises_never_move_with_the_mouth() -> None:
+    tracked = face_points(40.0)
+    truth = face_points(60.0)
+    truth[33:300, :2] += 5.0  # the second fit differs everywhere
+    truth[468:, :2] += 5.0
+    out = refine_open_mouth(RecordingFitter(truth), np.zeros((8, 8, 3), np.uint8), tracked)
+    for point in (33, 133, 362, 263, 468, 473):  # eye corners and iris centres
+        np.testing.assert_array_equal(out[point], tracked[point])
