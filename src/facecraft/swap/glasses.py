@@ -45,7 +45,7 @@ RIM_SECTORS = 8
 RIM_MIN_SECTORS = 6
 """Below each eye, at least RIM_MIN_SECTORS of RIM_SECTORS equal angular sectors must hold frame pixels."""
 MIN_LENGTH = 0.5
-"""Dark lines shorter than this many eye widths (pores, strands of hair, lashes) are not frames."""
+"""Lines shorter than this many eye widths (pores, strands of hair, lashes, glints) are not frames."""
 MAX_THICKNESS = 0.025
 """Frames are thinner than this fraction of the face size (a shadow beside the nose is not)."""
 BRIDGE_BAND = (-0.55, 0.0)
