@@ -29,11 +29,12 @@ from facecraft.types import Affine, FloatArray, Frame, Mask
 Image = npt.NDArray[np.uint8]
 BoolImage = npt.NDArray[np.bool_]
 
+LINE_WIDTH = 0.05
+"""Frames are looked for as lines thinner than this fraction of the face size (the cleaning's too)."""
 RIM_DIP = 0.15
 """A pixel this much darker than its surroundings (fraction of their lightness) may be a frame."""
 RIM_PEAK = 0.1
-PEAK_SIZE = 0.05
-"""Or this much lighter than its surroundings over PEAK_SIZE of the face (metal catching the light)."""
+"""Or this much lighter (metal catching the light)."""
 RIM_GROW = 0.008
 """The frames found grow this fraction of the face size into the layer (their soft edges)."""
 ZONE = (1.6, 1.05, 0.15)
@@ -83,17 +84,22 @@ class GlassesLayer:
 
 
 def find_glasses(
-    texture_bgr: Image, dip: FloatArray, covered: BoolImage, uv: FloatArray, drawn: BoolImage, face_px: float
+    texture_bgr: Image,
+    lightness: FloatArray,
+    covered: BoolImage,
+    uv: FloatArray,
+    drawn: BoolImage,
+    face_px: float,
 ) -> GlassesLayer | None:
     """The glasses' layer, or None when no lower rim is found around both eyes (see the module docstring).
 
-    ``dip``: the texture's relative lightness dip (``source.relative_dip``); ``covered``: what the cleaning
+    ``lightness``: the texture's (8-bit LAB scale); ``covered``: what the cleaning
     found covering the skin; ``uv``: the 478 landmarks in the texture; ``drawn``: where the face was
     unwrapped. The layer holds the frames (thin lines darker or lighter than their surroundings, long
     enough not to be pores or lashes) and what the cleaning found around the eyes and across the bridge;
     its alpha is also what the texture must have filled.
     """
-    size_hw = (dip.shape[0], dip.shape[1])
+    size_hw = (lightness.shape[0], lightness.shape[1])
     openings = np.zeros(size_hw, dtype=np.uint8)
     for lids in (RIGHT_EYELIDS, LEFT_EYELIDS):
         cv2.fillPoly(openings, [np.round(uv[list(lids)]).astype(np.int32)], 1)
@@ -102,9 +108,9 @@ def find_glasses(
     ys, xs = np.mgrid[0 : size_hw[0], 0 : size_hw[1]].astype(np.float32)
     eyes = [uv[list(lids)].astype(np.float64) for lids in (RIGHT_EYELIDS, LEFT_EYELIDS)]
     eye_w = max(float(np.mean([np.ptp(points[:, 0]) for points in eyes])), 1.0)
-    lightness = cv2.cvtColor(texture_bgr, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
     lines = np.zeros(size_hw, dtype=bool)
-    for found in (dip > RIM_DIP, relative_peak(lightness, face_px) > RIM_PEAK):
+    for darker, threshold in ((True, RIM_DIP), (False, RIM_PEAK)):
+        found = relative_line_contrast(lightness, LINE_WIDTH * face_px, darker) > threshold
         lines |= _long_lines(_thin(found & drawn & (openings == 0), face_px), MIN_LENGTH * eye_w)
     middle_x = float(np.mean([points[:, 0].mean() for points in eyes]))
     zone = np.zeros(size_hw, dtype=bool)
@@ -139,12 +145,6 @@ def find_glasses(
     bgra = np.ascontiguousarray(np.dstack([texture_bgr, alpha])[y0:y1, x0:x1])
     anchors = uv[list(ANCHORS)] - np.array([x0, y0], dtype=np.float32)
     return GlassesLayer(bgra, anchors.astype(np.float32), (x0, y0))
-
-
-def relative_peak(lightness: FloatArray, face_px: float) -> FloatArray:
-    """How much lighter each pixel is than its surroundings, as a fraction of their lightness: thin
-    light things (a metal rim catching the light)."""
-    return relative_line_contrast(lightness, PEAK_SIZE * face_px, darker=False)
 
 
 def _thin(mask: BoolImage, face_px: float) -> BoolImage:

@@ -283,7 +283,7 @@ def prepare_source(
         else np.zeros_like(regions.face)
     )
     glasses = (
-        find_glasses(texture_bgr, relative_dip(lab[..., 0], face_px), covered, uv, drawn, face_px)
+        find_glasses(texture_bgr, lab[..., 0], covered, uv, drawn, face_px)
         if settings.clean and settings.glasses
         else None
     )

@@ -63,7 +63,7 @@ def layer_of(texture: Frame, uv: FloatArray) -> GlassesLayer | None:
     dip = relative_dip(lightness, FACE_PX)
     covered = cv2.dilate((dip > 0.15).astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)  # dark only
     drawn = np.ones(dip.shape, dtype=bool)
-    return find_glasses(texture, dip, covered, uv, drawn, FACE_PX)
+    return find_glasses(texture, lightness, covered, uv, drawn, FACE_PX)
 
 
 def texture_alpha(layer: GlassesLayer, size_hw: tuple[int, int]) -> np.ndarray:
