@@ -2,7 +2,8 @@
 
 Everything happens in one region of the frame around the face (the rendered crop's box, cut to the face
 hull plus a margin), so the cost follows the face and not the frame. Colour statistics are smoothed per
-track (``Face.track_id``); call ``reset`` between videos.
+track (``Face.track_id``), and each tracked eye's usual open size is followed so blinks are told apart
+(``eye_levels.py``); call ``reset`` between videos.
 """
 
 import time
@@ -22,6 +23,7 @@ from facecraft.blend.blending import (
     pyramid_levels,
 )
 from facecraft.blend.color import COLOR_MODES, ColorInputs, ColorMatcher, ColorMode, ColorSettings
+from facecraft.blend.eye_levels import EyeOpenLevels
 from facecraft.blend.masks import FaceMasks, MaskSettings, build_face_masks, face_size_px, hull_outline
 from facecraft.faces.alignment import crop_bounds_in_frame, transform_points
 from facecraft.faces.face import LANDMARK_POINTS, Face
@@ -141,11 +143,13 @@ class Compositor:
         self.settings = settings
         self._mask_settings = settings.mask_settings()
         self._color = ColorMatcher(settings.color_settings())
+        self._eye_levels = EyeOpenLevels()
         self.last_timings_ms: MappingProxyType[str, float] = MappingProxyType({})
 
     def reset(self) -> None:
-        """Forget the colour history of every track (call between videos or unrelated images)."""
+        """Forget the colour and eye history of every track (call between videos or unrelated images)."""
         self._color.reset()
+        self._eye_levels.reset()
 
     def composite(self, frame_bgr: Frame, target: Face, result: SwapResult) -> Frame:
         """A new frame with the rendered face of ``result`` blended over ``target``."""
@@ -163,7 +167,8 @@ class Compositor:
         source_region, coverage = _warp_into_region(result, region)
         clock.lap("region")
         local = (landmarks - np.array([region.x0, region.y0], dtype=np.float32)).astype(np.float32)
-        masks = build_face_masks(local, region.size_hw, self._mask_settings, coverage)
+        open_levels = self._eye_levels.observe(target.track_id, local) if self.settings.keep_eyes else None
+        masks = build_face_masks(local, region.size_hw, self._mask_settings, coverage, open_levels)
         alpha, skin = masks.alpha, masks.skin
         clock.lap("masks")
         if float(alpha.max()) <= 0.0:

@@ -81,9 +81,13 @@ class MaskSettings:
     erode, feather: the blend mask starts ``erode`` inside the hull and reaches 1 ``feather`` further in.
     hole_feather: softness of the mouth and eye holes.
     keep_mouth: the target's mouth interior (teeth, tongue) shows through the swapped face.
-    keep_eyes: the target's eyes show through while closed (eye aspect ratio under ``closed_ear``) or
-        looking away (iris further than ``away_offset`` eye widths from the eye's centre); both fade in
-        over ``ear_band`` and ``away_band`` so nothing pops.
+    keep_eyes: the target's eyes show through while closed (eye aspect ratio under ``closed_ear``, or,
+        given the eye's own open level in a video, under ``closed_relative`` of it) or looking away (iris
+        further than ``away_offset`` eye widths from the eye's centre); each fades in over its band
+        (``ear_band``, ``relative_band``, ``away_band``) so nothing pops. The relative test is there because
+        the mesh never draws a shut eye shut: on s18.mp4 a blink bottoms out at an aspect of 0.16-0.18
+        against 0.33 and 0.41 open (0.18-0.20 after the landmark smoothing), so the absolute test alone
+        drew the source's eyes, half open, through the target's blinks and winks.
     work_face_px: masks are drawn at a scale where the face is about this big, then resized up.
     """
 
@@ -96,6 +100,8 @@ class MaskSettings:
     keep_eyes: bool = True
     closed_ear: float = 0.18
     ear_band: float = 0.04
+    closed_relative: float = 0.64
+    relative_band: float = 0.16
     away_offset: float = 0.2
     away_band: float = 0.05
     work_face_px: float = 128.0
@@ -109,8 +115,10 @@ class MaskSettings:
             raise ValueError(f"brow_margin must be in [0, 1], got {self.brow_margin}")
         if self.feather <= 0.0:
             raise ValueError(f"feather must be above 0 (a hard edge shows as a seam), got {self.feather}")
-        if self.ear_band <= 0.0 or self.away_band <= 0.0:
-            raise ValueError("ear_band and away_band must be above 0")
+        if self.ear_band <= 0.0 or self.away_band <= 0.0 or self.relative_band <= 0.0:
+            raise ValueError("ear_band, relative_band and away_band must be above 0")
+        if not 0.0 < self.closed_relative < 1.0:
+            raise ValueError(f"closed_relative must be in (0, 1), got {self.closed_relative}")
         if self.work_face_px < 32.0:
             raise ValueError(f"work_face_px must be at least 32, got {self.work_face_px}")
 
@@ -173,12 +181,19 @@ def _ramp(value: float, start: float, end: float) -> float:
 
 
 def eye_keep_weights(
-    landmarks: npt.ArrayLike, eye: EyeIndices, settings: MaskSettings
+    landmarks: npt.ArrayLike, eye: EyeIndices, settings: MaskSettings, open_level: float | None = None
 ) -> tuple[float, float]:
-    """(closed, away): how much of the target's eye to keep because it is closed / looking away, in [0, 1]."""
+    """(closed, away): how much of the target's eye to keep because it is closed / looking away, in [0, 1].
+
+    ``open_level``: the eye's usual aspect ratio while open (``eye_levels.EyeOpenLevels``), when known.
+    """
     half_ear, half_away = 0.5 * settings.ear_band, 0.5 * settings.away_band
     ear = eye_aspect_ratio(landmarks, eye)
     closed = _ramp(ear, settings.closed_ear + half_ear, settings.closed_ear - half_ear)
+    if open_level is not None and open_level > 0.0:
+        half_relative = 0.5 * settings.relative_band
+        start, end = settings.closed_relative + half_relative, settings.closed_relative - half_relative
+        closed = max(closed, _ramp(ear / open_level, start, end))
     offset = gaze_offset(landmarks, eye)
     away = _ramp(offset, settings.away_offset - half_away, settings.away_offset + half_away)
     return closed, away
@@ -324,11 +339,20 @@ def brows_mask(landmarks: npt.ArrayLike, size_hw: tuple[int, int]) -> Mask:
     return np.maximum(polygon_mask(xy[list(RIGHT_BROW)], size_hw), polygon_mask(xy[list(LEFT_BROW)], size_hw))
 
 
-def eyes_keep_mask(landmarks: npt.ArrayLike, size_hw: tuple[int, int], settings: MaskSettings) -> Mask:
-    """Where the target's eyes are kept: the lids' ring while closed, the eye opening while looking away."""
+def eyes_keep_mask(
+    landmarks: npt.ArrayLike,
+    size_hw: tuple[int, int],
+    settings: MaskSettings,
+    open_levels: tuple[float, float] | None = None,
+) -> Mask:
+    """Where the target's eyes are kept: the lids' ring while closed, the eye opening while looking away.
+
+    ``open_levels``: the right and left eye's usual open aspect ratio, when known (videos).
+    """
     keep = np.zeros(size_hw, dtype=np.float32)
-    for eye in (RIGHT_EYE, LEFT_EYE):
-        closed, away = eye_keep_weights(landmarks, eye, settings)
+    levels: tuple[float | None, float | None] = (None, None) if open_levels is None else open_levels
+    for eye, level in zip((RIGHT_EYE, LEFT_EYE), levels, strict=True):
+        closed, away = eye_keep_weights(landmarks, eye, settings, level)
         if closed > 0.0:
             keep = np.maximum(keep, np.float32(closed) * eye_mask(landmarks, size_hw, eye, ring=True))
         if away > 0.0:
@@ -340,9 +364,15 @@ def eyes_keep_mask(landmarks: npt.ArrayLike, size_hw: tuple[int, int], settings:
 
 
 def build_face_masks(
-    landmarks: npt.ArrayLike, size_hw: tuple[int, int], settings: MaskSettings, coverage: Mask | None = None
+    landmarks: npt.ArrayLike,
+    size_hw: tuple[int, int],
+    settings: MaskSettings,
+    coverage: Mask | None = None,
+    open_levels: tuple[float, float] | None = None,
 ) -> FaceMasks:
     """Blend alpha, skin, mouth and eye masks for one face, in an H x W canvas where ``landmarks`` are pixels.
+
+    ``open_levels``: the right and left eye's usual open aspect ratio (``eyes_keep_mask``), when known.
 
     ``coverage`` (optional, H x W in [0, 1]): where the render holds texture; alpha and skin are cut to it,
     with a soft edge (``COVERAGE_FEATHER`` of the face), so holes such as culled triangles get no seam.
@@ -359,7 +389,7 @@ def build_face_masks(
     small_hw = (max(int(np.ceil(height * scale)), 1), max(int(np.ceil(width * scale)), 1))
     factors = np.array([small_hw[1] / width, small_hw[0] / height], dtype=np.float32)
     small = points[:, :2] * factors + np.float32(0.5) * (factors - np.float32(1.0))
-    alpha, skin, mouth, eyes = _face_masks_at(small, small_hw, settings)
+    alpha, skin, mouth, eyes = _face_masks_at(small, small_hw, settings, open_levels)
     if coverage is not None and float(coverage.min()) < 1.0:
         small_coverage = coverage if small_hw == size_hw else _shrink(coverage, small_hw)
         soft = erode_feather(small_coverage, 0.0, COVERAGE_FEATHER * face_size_px(small))
@@ -387,7 +417,10 @@ def _resize(mask: Mask, size_hw: tuple[int, int]) -> Mask:
 
 
 def _face_masks_at(
-    points: FloatArray, size_hw: tuple[int, int], settings: MaskSettings
+    points: FloatArray,
+    size_hw: tuple[int, int],
+    settings: MaskSettings,
+    open_levels: tuple[float, float] | None,
 ) -> tuple[Mask, Mask, Mask, Mask]:
     face_px = face_size_px(points)
     erode_px, feather_px = settings.erode * face_px, settings.feather * face_px
@@ -400,7 +433,7 @@ def _face_masks_at(
     if settings.keep_mouth:
         alpha *= np.float32(1.0) - soften(mouth, hole_px)
     if settings.keep_eyes:
-        alpha *= np.float32(1.0) - soften(eyes_keep_mask(points, size_hw, settings), hole_px)
+        alpha *= np.float32(1.0) - soften(eyes_keep_mask(points, size_hw, settings, open_levels), hole_px)
     if settings.include_forehead:
         blurred = _gaussian(hull_mask(points, size_hw, False, 0.0), sigma)
     skin = _edge_ramp(blurred, sigma, erode_px, 0.5 * feather_px)

@@ -281,3 +281,28 @@ def test_colour_strength_moves_the_render_part_of_the_way_to_the_targets_tone() 
     assert np.abs(half - 0.5 * (none + full)).max() < 2.0, "strength 0.5 goes half way"
     with pytest.raises(ValueError, match="color_strength"):
         CompositeSettings(color_strength=-0.1)
+
+
+def test_a_blink_in_a_video_shows_the_targets_eye_by_the_eyes_own_open_level() -> None:
+    """An eye narrowed to 55% of how open it has been along its track is a blink (the mesh never draws a
+    shut eye shut), so the frame's own eye shows; the same face as a single image (no track, no level)
+    keeps the render's eye."""
+    frame = _frame()
+    settings = CompositeSettings(blend="feather", color="none", detail_weight=0.0)
+    narrowed = face_from_landmarks(schematic_landmarks(CENTER, FACE, eye_ear=0.22), 3)
+    xy = narrowed.landmarks_478[:, :2]
+    eye_x, eye_y = (round(v) for v in xy[list(masks.RIGHT_EYELIDS)].mean(axis=0))
+
+    def error_to_frame(out: Frame) -> float:
+        patch = out[eye_y - 1 : eye_y + 2, eye_x - 1 : eye_x + 2].astype(float)
+        return float(np.abs(patch - frame[eye_y - 1 : eye_y + 2, eye_x - 1 : eye_x + 2]).mean())
+
+    video = Compositor(settings)
+    wide = face_from_landmarks(schematic_landmarks(CENTER, FACE, eye_ear=0.4), 3)
+    for _ in range(20):
+        video.composite(frame, wide, _result(wide))
+    blink = video.composite(frame, narrowed, _result(narrowed))
+    image_face = dataclasses.replace(narrowed, track_id=None)
+    single = Compositor(settings).composite(frame, image_face, _result(narrowed))
+    assert error_to_frame(blink) < 3.0
+    assert error_to_frame(single) > 30.0

@@ -99,6 +99,26 @@ def test_eyes_are_kept_from_the_target_when_closed_or_looking_away() -> None:
     assert ignored.alpha[y, x] > 0.97
 
 
+def test_an_eye_narrowed_well_below_its_own_open_level_counts_as_closed() -> None:
+    # The mesh never draws a shut eye shut (s18.mp4's blinks bottom out at 0.16-0.18 against 0.33-0.41
+    # open): given the eye's open level, an eye at 55% of it is a blink even above the absolute test.
+    x, y = _eye_xy()
+    settings = MaskSettings()
+    narrowed = schematic_landmarks(CENTER, FACE, eye_ear=0.22)
+    lid_y = y - round(0.02 * FACE)
+    no_level = build_face_masks(narrowed, SIZE_HW, settings)
+    blink = build_face_masks(narrowed, SIZE_HW, settings, open_levels=(0.4, 0.4))
+    small_eyes = build_face_masks(narrowed, SIZE_HW, settings, open_levels=(0.24, 0.24))
+    assert no_level.alpha[y, x] > 0.97, "without a level only the absolute test applies"
+    assert blink.alpha[y, x] < 0.02
+    assert blink.alpha[lid_y, x] < 0.1, "the blink keeps the target's lids too"
+    assert small_eyes.alpha[y, x] > 0.97, "an eye as open as it usually is stays the source's"
+    fading = build_face_masks(narrowed, SIZE_HW, settings, open_levels=(0.22 / 0.64, 0.22 / 0.64))
+    assert 0.2 < fading.alpha[lid_y, x] < 0.8, "keeping fades in, it does not switch"
+    with pytest.raises(ValueError, match="closed_relative"):
+        MaskSettings(closed_relative=1.0)
+
+
 def test_skin_leaves_out_eyes_brows_and_lips() -> None:
     face_masks = build_face_masks(schematic_landmarks(CENTER, FACE), SIZE_HW, MaskSettings())
     skin = face_masks.skin
