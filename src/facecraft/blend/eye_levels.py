@@ -1,10 +1,12 @@
 """Each tracked eye's usual open size, so a blink can be told from an eye that is simply small.
 
 The face mesh never draws a shut eye shut, and eyes differ in size, so "closed" cannot be one aspect
-ratio for everyone (``masks.eye_keep_weights``). Per track and eye, the median of the aspect ratio over
-the last ``WINDOW_FRAMES`` frames is taken as that eye's open level: a blink or a wink (a few frames)
-does not move it; an expression held for longer (a squint, looking down) becomes the level, so it is
-not taken for a closed eye. Single images have no level (``None``) and keep the absolute test.
+ratio for everyone (``masks.eye_keep_weights``). Per track and eye, the ``LEVEL_PERCENTILE``-th
+percentile of the aspect ratio over the last ``WINDOW_FRAMES`` frames is taken as that eye's open level:
+a blink or a wink (a few frames) does not move it, even at the start of a track (s18.mp4 blinks in its
+first half second: 5 of the first 12 frames; a median then sank into the blink); an expression held for
+most of the window (a squint, looking down) becomes the level, so it is not taken for a closed eye.
+Single images have no level (``None``) and keep the absolute test.
 """
 
 from collections import deque
@@ -16,7 +18,9 @@ import numpy.typing as npt
 from facecraft.blend.masks import LEFT_EYE, RIGHT_EYE, eye_aspect_ratio
 
 WINDOW_FRAMES = 61
-"""Frames (about 2 s at 30 fps) over which an eye's open level is the median aspect ratio."""
+"""Frames (about 2 s at 30 fps) over which an eye's open level is taken."""
+LEVEL_PERCENTILE = 75.0
+"""The open level is this percentile of the eye's aspect ratio over the window."""
 FORGET_AFTER_CALLS = 300
 """A track not seen for this many calls is forgotten (its next frames start a new level)."""
 
@@ -29,7 +33,7 @@ class _TrackEyes:
 
 
 class EyeOpenLevels:
-    """Per track, the right and left eye's open level (median aspect ratio over the recent frames).
+    """Per track, the right and left eye's open level (a high percentile of its recent aspect ratios).
 
     Call ``observe`` once per face and frame, in frame order; ``reset`` between videos.
     """
@@ -55,7 +59,10 @@ class EyeOpenLevels:
         eyes.right.append(eye_aspect_ratio(landmarks, RIGHT_EYE))
         eyes.left.append(eye_aspect_ratio(landmarks, LEFT_EYE))
         self._forget_stale()
-        return float(np.median(eyes.right)), float(np.median(eyes.left))
+        return (
+            float(np.percentile(eyes.right, LEVEL_PERCENTILE)),
+            float(np.percentile(eyes.left, LEVEL_PERCENTILE)),
+        )
 
     def _forget_stale(self) -> None:
         calls = self._calls

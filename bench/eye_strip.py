@@ -1,0 +1,79 @@
+"""The eyes of the same frames of a target video and of its swaps, one row per video, to judge blinks,
+winks and gaze by eye (the metrics only say how well eye opening correlates).
+
+Each column is one frame: the band around both eyes, found by the face analyser on the target frame
+(outer eye corners, 1.5 eye-span wide), cut from every video at the same place.
+
+    .venv/bin/python bench/eye_strip.py TARGET.mp4 OUT.png --frames 7,8,9,11 SWAP.mp4 [SWAP2.mp4 ...]
+"""
+
+import argparse
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from facecraft.blend.masks import LEFT_EYE, RIGHT_EYE, eye_aspect_ratio
+from facecraft.media.reader import FrameReader
+from facecraft.pipeline.builder import build_analyzer
+from facecraft.types import Frame
+
+CELL_WH = (240, 100)
+RIGHT_OUTER, LEFT_OUTER = 33, 263
+
+
+def frames_at(path: Path, indices: list[int]) -> dict[int, Frame]:
+    wanted, last, found = set(indices), max(indices), {}
+    with FrameReader(path) as reader:
+        for frame in reader:
+            if frame.index in wanted:
+                found[frame.index] = frame.image_bgr
+            if frame.index >= last:
+                break
+    missing = wanted - found.keys()
+    if missing:
+        raise SystemExit(f"{path} has no frame(s) {sorted(missing)}")
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("target", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("swaps", type=Path, nargs="+")
+    parser.add_argument("--frames", required=True, help="comma-separated frame indices")
+    args = parser.parse_args()
+    indices = [int(v) for v in args.frames.split(",")]
+    analyzer = build_analyzer()
+    target = frames_at(args.target, indices)
+    boxes: dict[int, tuple[int, int, int, int]] = {}
+    for index in indices:
+        faces = analyzer.analyze(target[index])
+        if not faces:
+            raise SystemExit(f"no face in frame {index} of {args.target}")
+        landmarks = max(faces, key=lambda f: f.area_px).landmarks_478
+        right, left = landmarks[RIGHT_OUTER, :2], landmarks[LEFT_OUTER, :2]
+        width = int(1.5 * float(np.linalg.norm(left - right)))
+        height = int(width * CELL_WH[1] / CELL_WH[0])
+        cx, cy = (right + left) / 2
+        boxes[index] = (int(cx) - width // 2, int(cy) - height // 2, width, height)
+        ears = eye_aspect_ratio(landmarks, RIGHT_EYE), eye_aspect_ratio(landmarks, LEFT_EYE)
+        print(f"frame {index}: target eye aspect {ears[0]:.3f} / {ears[1]:.3f}")
+    rows = []
+    for path, frames in [(args.target, target)] + [(p, frames_at(p, indices)) for p in args.swaps]:
+        cells = []
+        for index in indices:
+            x, y, w, h = boxes[index]
+            padded = cv2.copyMakeBorder(frames[index], h, h, w, w, cv2.BORDER_CONSTANT)
+            cells.append(cv2.resize(padded[y + h : y + 2 * h, x + w : x + 2 * w], CELL_WH))
+        rows.append(np.hstack(cells))
+        print(f"row {len(rows)}: {path}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(args.out), np.vstack(rows))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
