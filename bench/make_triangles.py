@@ -289,13 +289,15 @@ def triangulate(layout: Array, frames: Array) -> tuple[list[Tri], list[Tri], lis
     face, mouth = [], []
     for triangle in triangles:
         centre = points[list(triangle)].mean(axis=0)
-        in_opening = [
-            set(triangle) <= set(loop) and inside(points, loop, centre)
-            for loop in (LIPS_INNER, RIGHT_EYELIDS, LEFT_EYELIDS)
-        ]
-        if in_opening[0]:
+        # Everything inside the inner lips is the opening, including triangles on the few points of the
+        # mesh's second inner-lip row (42, 183, 272, 407) that the layout puts just inside it: counted as
+        # face, they bridged the opening's corners and drew the source's lips over the target's open mouth.
+        if inside(points, LIPS_INNER, centre):
             mouth.append(triangle)
-        elif not any(in_opening[1:]):
+        elif not any(
+            set(triangle) <= set(loop) and inside(points, loop, centre)
+            for loop in (RIGHT_EYELIDS, LEFT_EYELIDS)
+        ):
             face.append(triangle)
     face = improve(points, face, set(constraints), frames)
     eyes: list[Tri] = []

@@ -53,7 +53,9 @@ class MeshTopology:
     mirror_468: int32 (468,) the index of each point's left-right partner (itself on the midline).
     face_triangles: int32 (K, 3) the face surface inside the oval, mouth and eye openings left out; each
         has positive signed area ``(b - a) x (c - a)`` in the layout's x, y (image axes, y down).
-    mouth_triangles: int32 (M, 3) the mouth opening (inner lips only), same orientation.
+    mouth_triangles: int32 (M, 3) the mouth opening: every triangle inside the inner lips on the layout,
+        including those on the few points of the mesh's second inner-lip row (42, 183, 272, 407) that the
+        layout puts just inside them (the opening's corners); same orientation.
     eye_triangles: int32 (E, 3) both eye openings, fanned from the iris centres (indices 468 and 473).
     """
 

@@ -10,7 +10,7 @@ from facecraft.faces.face import LANDMARK_POINTS, MESH_POINTS, Face, bbox_from_l
 from facecraft.swap.base import SWAPPERS, SourceIdentity, SwapperConfig
 from facecraft.swap.mesh import MeshSwapper, MeshSwapSettings, build_mesh_swapper
 from facecraft.swap.source import SourceSettings
-from facecraft.swap.triangles import FACE_OVAL, LEFT_EYELIDS, RIGHT_EYELIDS, load_topology
+from facecraft.swap.triangles import FACE_OVAL, LEFT_EYELIDS, LIPS_INNER, RIGHT_EYELIDS, load_topology
 from facecraft.types import FloatArray, Frame
 
 TOPOLOGY = load_topology()
@@ -118,7 +118,8 @@ def test_triangles_turned_away_are_culled() -> None:
 def test_expression_stays_the_targets_mouth_opening() -> None:
     landmarks = landmarks_of(200.0, (320.0, 240.0))
     layout = TOPOLOGY.layout_468
-    jaw = (layout[:, 1] > layout[13, 1] + 1e-3) & (np.abs(layout[:, 0]) < layout[291, 0])
+    # Below the middle of the lips: the upper lip's second inner row (42, 183, ...) stays with it.
+    jaw = (layout[:, 1] > (layout[13, 1] + layout[14, 1]) / 2) & (np.abs(layout[:, 0]) < layout[291, 0])
     landmarks[np.flatnonzero(jaw), 1] += 25.0  # the lower lip and the chin below it drop: mouth open
     frame, face = target_frame(landmarks)
     frame[:] = (0, 0, 255)  # the target's own mouth interior will show red
@@ -128,6 +129,22 @@ def test_expression_stays_the_targets_mouth_opening() -> None:
     x, y = (int(v) for v in np.round(mouth_centre))
     assert tuple(result.crop_bgr[y, x]) == (0, 0, 255)  # drawn from the target frame
     assert result.coverage[y, x] == pytest.approx(1.0)
+    # The whole opening, its corners too: the source's lips drawn across the corners made an open mouth
+    # a box with red lip where the target's mouth was (d18.mp4's "O" at 2.5 s).
+    inner = np.round(result.target_landmarks_crop[list(LIPS_INNER), :2]).astype(np.int32)
+    polygon = np.zeros(result.coverage.shape, np.uint8)
+    cv2.fillPoly(polygon, [inner], 1)
+    opening = np.asarray(cv2.erode(polygon, np.ones((5, 5), np.uint8)), dtype=bool)
+    columns = np.arange(result.coverage.shape[1])
+    corners = opening & (np.abs(columns - x) > 0.3 * np.ptp(inner[:, 0]))[np.newaxis, :]
+    assert corners.sum() > 50
+
+    def red_share(where: np.ndarray) -> float:  # within the render's softening of the frame's red
+        difference = np.abs(result.crop_bgr[where].astype(int) - (0, 0, 255)).max(axis=1)
+        return float((difference <= 12).mean())
+
+    assert red_share(opening) > 0.99
+    assert red_share(corners) > 0.99
 
 
 def test_swap_before_prepare_is_an_error() -> None:

@@ -75,8 +75,17 @@ def test_no_face_triangle_crosses_the_inner_lips() -> None:
         edges = [(triangle[0], triangle[1]), (triangle[1], triangle[2]), (triangle[2], triangle[0])]
         for a, b in edges:
             assert not any(crosses(xy[a], xy[b], xy[c], xy[d]) for c, d in segments)
-    # The mouth opening is made of inner-lip points only.
-    assert set(TOPOLOGY.mouth_triangles.ravel().tolist()) <= set(lips)
+    # Everything inside the inner lips is the mouth opening (a few points of the mesh's second inner-lip
+    # row lie just inside it on the layout; their triangles are the opening's corners), nothing else is.
+    polygon = xy[lips].astype(np.float32)
+
+    def inside(triangles: np.ndarray) -> list[bool]:
+        centres = xy[triangles].mean(axis=1)
+        return [cv2.pointPolygonTest(polygon, (float(x), float(y)), False) > 0 for x, y in centres]
+
+    assert all(inside(TOPOLOGY.mouth_triangles))
+    assert not any(inside(TOPOLOGY.face_triangles))
+    assert {78, 308, 191, 415, 95, 324} <= set(TOPOLOGY.mouth_triangles.ravel().tolist())
 
 
 def test_eye_openings_are_fans_from_the_iris_centres() -> None:
