@@ -13,6 +13,7 @@ import numpy as np
 
 from facecraft.faces.analyzer import DUPLICATE_IOU, FaceAnalyzer
 from facecraft.faces.face import Face, bbox_from_landmarks, iou_xyxy
+from facecraft.faces.lip_edge import lower_lip_to_edge
 from facecraft.faces.open_mouth import refine_open_mouth
 from facecraft.faces.roi import roi_from_landmarks
 from facecraft.faces.smoothing import OneEuroFilter, OneEuroSettings
@@ -25,7 +26,8 @@ class TrackerSettings:
     for re-identification; revive_distance: how far (in face sizes) a returning face may be from where
     its track was lost; smoothing: the causal filter on emitted landmarks (None: raw, for a centred
     smoothing later, ``faces.lookahead``); refine_open_mouth: open mouths are fitted a second time in a
-    larger crop (``faces.open_mouth``)."""
+    larger crop (``faces.open_mouth``) and their lower inner lip is moved down to the edge the frame shows
+    (``faces.lip_edge``)."""
 
     detect_every: int = 10
     max_missed: int = 30
@@ -108,7 +110,9 @@ class FaceTracker:
                 track.raw_landmarks = fit.landmarks_478
                 track.frames_seen += 1
                 track.emitted = (
-                    refine_open_mouth(self._analyzer.mesh, frame_bgr, fit.landmarks_478)
+                    lower_lip_to_edge(
+                        frame_bgr, refine_open_mouth(self._analyzer.mesh, frame_bgr, fit.landmarks_478)
+                    )
                     if self._settings.refine_open_mouth
                     else None
                 )

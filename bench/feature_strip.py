@@ -1,10 +1,12 @@
-"""The eyes of the same frames of a target video and of its swaps, one row per video, to judge blinks,
-winks and gaze by eye (the metrics only say how well eye opening correlates).
+"""The eyes or the mouth of the same frames of a target video and of its swaps, one row per video, to judge
+blinks, winks, gaze and mouth openings by eye (the metrics only say how well the openings correlate).
 
-Each column is one frame: the band around both eyes, found by the face analyser on the target frame
-(outer eye corners, 1.5 eye-span wide), cut from every video at the same place.
+Each column is one frame: the band around both eyes (outer eye corners, 1.5 eye-spans wide) or the box
+around the mouth (mouth corners, 2 mouth widths wide), found by the face analyser on the target frame and
+cut from every video at the same place. The target's eye and mouth openings are printed per frame.
 
-    .venv/bin/python bench/eye_strip.py TARGET.mp4 OUT.png --frames 7,8,9,11 SWAP.mp4 [SWAP2.mp4 ...]
+    .venv/bin/python bench/feature_strip.py TARGET.mp4 OUT.png --frames 7,8,9,11 [--region eyes|mouth]
+        SWAP.mp4 [SWAP2.mp4 ...]
 """
 
 import argparse
@@ -14,12 +16,14 @@ import cv2
 import numpy as np
 
 from facecraft.blend.masks import LEFT_EYE, RIGHT_EYE, eye_aspect_ratio
+from facecraft.faces.lip_edge import mouth_open
 from facecraft.media.reader import FrameReader
 from facecraft.pipeline.builder import build_analyzer
 from facecraft.types import Frame
 
-CELL_WH = (240, 100)
-RIGHT_OUTER, LEFT_OUTER = 33, 263
+CELLS_WH = {"eyes": (240, 100), "mouth": (200, 160)}
+SPANS = {"eyes": ((33, 263), 1.5), "mouth": ((61, 291), 2.0)}
+"""Per region: the two points whose distance sets the box, and the box's width in that distance."""
 
 
 def frames_at(path: Path, indices: list[int]) -> dict[int, Frame]:
@@ -44,7 +48,10 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("swaps", type=Path, nargs="+")
     parser.add_argument("--frames", required=True, help="comma-separated frame indices")
+    parser.add_argument("--region", choices=sorted(SPANS), default="eyes")
     args = parser.parse_args()
+    cell_wh = CELLS_WH[args.region]
+    (first, second), span = SPANS[args.region]
     indices = [int(v) for v in args.frames.split(",")]
     analyzer = build_analyzer()
     target = frames_at(args.target, indices)
@@ -54,20 +61,21 @@ def main() -> None:
         if not faces:
             raise SystemExit(f"no face in frame {index} of {args.target}")
         landmarks = max(faces, key=lambda f: f.area_px).landmarks_478
-        right, left = landmarks[RIGHT_OUTER, :2], landmarks[LEFT_OUTER, :2]
-        width = int(1.5 * float(np.linalg.norm(left - right)))
-        height = int(width * CELL_WH[1] / CELL_WH[0])
+        right, left = landmarks[first, :2], landmarks[second, :2]
+        width = int(span * float(np.linalg.norm(left - right)))
+        height = int(width * cell_wh[1] / cell_wh[0])
         cx, cy = (right + left) / 2
         boxes[index] = (int(cx) - width // 2, int(cy) - height // 2, width, height)
         ears = eye_aspect_ratio(landmarks, RIGHT_EYE), eye_aspect_ratio(landmarks, LEFT_EYE)
-        print(f"frame {index}: target eye aspect {ears[0]:.3f} / {ears[1]:.3f}")
+        opening = mouth_open(landmarks)
+        print(f"frame {index}: target eye aspect {ears[0]:.3f} / {ears[1]:.3f}, mouth {opening:.3f}")
     rows = []
     for path, frames in [(args.target, target)] + [(p, frames_at(p, indices)) for p in args.swaps]:
         cells = []
         for index in indices:
             x, y, w, h = boxes[index]
             padded = cv2.copyMakeBorder(frames[index], h, h, w, w, cv2.BORDER_CONSTANT)
-            cells.append(cv2.resize(padded[y + h : y + 2 * h, x + w : x + 2 * w], CELL_WH))
+            cells.append(cv2.resize(padded[y + h : y + 2 * h, x + w : x + 2 * w], cell_wh))
         rows.append(np.hstack(cells))
         print(f"row {len(rows)}: {path}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
