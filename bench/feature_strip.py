@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from facecraft.blend.masks import LEFT_EYE, RIGHT_EYE, eye_aspect_ratio
-from facecraft.faces.lip_edge import mouth_open
+from facecraft.faces.open_mouth import mouth_aspect
 from facecraft.media.reader import FrameReader
 from facecraft.pipeline.builder import build_analyzer
 from facecraft.types import Frame
@@ -67,7 +67,7 @@ def main() -> None:
         cx, cy = (right + left) / 2
         boxes[index] = (int(cx) - width // 2, int(cy) - height // 2, width, height)
         ears = eye_aspect_ratio(landmarks, RIGHT_EYE), eye_aspect_ratio(landmarks, LEFT_EYE)
-        opening = mouth_open(landmarks)
+        opening = mouth_aspect(landmarks)
         print(f"frame {index}: target eye aspect {ears[0]:.3f} / {ears[1]:.3f}, mouth {opening:.3f}")
     rows = []
     for path, frames in [(args.target, target)] + [(p, frames_at(p, indices)) for p in args.swaps]:

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from facecraft.faces.open_mouth import mouth_aspect
 from facecraft.types import FloatArray, Frame
 
 LOWER_INNER = (95, 88, 178, 87, 14, 317, 402, 318, 324)
@@ -46,17 +47,10 @@ MIN_FOUND = 3
 BLUR_PX = 1.0
 
 
-def mouth_open(landmarks_478: FloatArray) -> float:
-    """The inner mouth's middle gap (13-14) over its width (78-308)."""
-    xy = np.asarray(landmarks_478, dtype=np.float64)[:, :2]
-    width = float(np.linalg.norm(xy[78] - xy[308]))
-    return float(np.linalg.norm(xy[13] - xy[14])) / max(width, 1e-6)
-
-
 def lower_lip_to_edge(frame_bgr: Frame, landmarks_478: FloatArray) -> FloatArray:
     """``landmarks_478`` with the lower inner lip moved down to the edge the frame shows (see the module
     docstring); the same array when the mouth is not open or no clear edge is found."""
-    if mouth_open(landmarks_478) < MIN_OPEN:
+    if mouth_aspect(landmarks_478) < MIN_OPEN:
         return landmarks_478
     xy = np.asarray(landmarks_478, dtype=np.float64)[:, :2]
     inner, outer = xy[list(LOWER_INNER)], xy[list(LOWER_OUTER)]

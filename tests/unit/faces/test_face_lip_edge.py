@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from facecraft.faces.face import LANDMARK_POINTS
-from facecraft.faces.lip_edge import LOWER_INNER, LOWER_OUTER, lower_lip_to_edge, mouth_open
+from facecraft.faces.lip_edge import LOWER_INNER, LOWER_OUTER, lower_lip_to_edge
+from facecraft.faces.open_mouth import mouth_aspect
 from facecraft.types import FloatArray, Frame
 
 CENTRE = (100.0, 100.0)
@@ -46,7 +47,7 @@ def mouth_frame(cavity_bottom: float | None) -> Frame:
 def test_the_lower_lip_moves_down_to_where_the_mouths_dark_ends() -> None:
     landmarks = mouth_landmarks(lower_gap=4.0)
     refined = lower_lip_to_edge(mouth_frame(cavity_bottom=12.0), landmarks)
-    assert mouth_open(refined) > mouth_open(landmarks)
+    assert mouth_aspect(refined) > mouth_aspect(landmarks)
     assert refined[14, 1] == pytest.approx(CENTRE[1] + 12.0, abs=1.5)
     assert refined[14, 0] == pytest.approx(landmarks[14, 0])
     corner = LOWER_INNER[0]
