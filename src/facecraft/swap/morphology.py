@@ -17,8 +17,7 @@ def relative_line_contrast(lightness: FloatArray, width_px: float, darker: bool)
     """How much darker (``darker``) or lighter each pixel is than its surroundings, as a fraction of their
     lightness, for things thinner than about ``width_px``: a closing (or opening) by a disc that wide
     removes them, and the difference is what they stand out by."""
-    size = 2 * max(1, round(width_px / 2)) + 1
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    kernel = disc(max(1, round(width_px / 2)))
     operation = cv2.MORPH_CLOSE if darker else cv2.MORPH_OPEN
     surroundings = np.asarray(cv2.morphologyEx(lightness, operation, kernel), dtype=np.float32)
     difference = surroundings - lightness if darker else lightness - surroundings
