@@ -60,6 +60,11 @@ class CompositeSettings:
         rendering of the mouth interior (moved with the shape-transferred lips) showed as a dark box with
         red-orange corners on a half-open mouth (d18 at 3.2 s), while the frame's teeth and tongue, blended
         through the feathered inner-lip mask, look natural.
+    keep_lips: the frame's own lips show through as well (mouth interior included): for a source photo
+        whose mouth is set in an expression. d8.jpg's pout drawn onto d10.mp4 and d20.mp4 kept its pout on
+        every frame, and the eval's mesh read those mouths as less open (mouth-opening correlation 0.89;
+        0.92-0.93 with the frames' lips, identity 0.61 -> 0.59 and 0.49 -> 0.49). Off by default: a
+        neutral source's lips carry its likeness (d30.jpg onto d18.mp4: 0.41 -> 0.46).
     keep_eyes: the frame's eyes show through while closed or looking away (closed lids drawn from the
         source's open eyes smear; the target's own read cleanly).
     texture_contrast_min: with ``shading``, the render's lightness contrast is lowered towards the footage's
@@ -81,6 +86,7 @@ class CompositeSettings:
     color_update_every: int = 2
     color_smoothing: float = 0.15
     keep_mouth: bool = True
+    keep_lips: bool = False
     keep_eyes: bool = True
     eye_color: float = 0.7
     color_strength: float = 1.0
@@ -103,6 +109,7 @@ class CompositeSettings:
             erode=self.erode,
             feather=self.feather,
             keep_mouth=self.keep_mouth,
+            keep_lips=self.keep_lips,
             keep_eyes=self.keep_eyes,
         )
 

@@ -81,6 +81,9 @@ class MaskSettings:
     erode, feather: the blend mask starts ``erode`` inside the hull and reaches 1 ``feather`` further in.
     hole_feather: softness of the mouth and eye holes.
     keep_mouth: the target's mouth interior (teeth, tongue) shows through the swapped face.
+    keep_lips: the target's lips show through too (inside the outer lip contour): for a source photo whose
+        mouth is set in an expression (a pout, a grimace, a grin), whose lips would otherwise be drawn onto
+        every frame's mouth.
     keep_eyes: the target's eyes show through while closed (eye aspect ratio under ``closed_ear``, or,
         given the eye's own open level in a video, under ``closed_relative`` of it) or looking away (iris
         further than ``away_offset`` eye widths from the eye's centre); each fades in over its band
@@ -97,6 +100,7 @@ class MaskSettings:
     feather: float = 0.07
     hole_feather: float = 0.012
     keep_mouth: bool = True
+    keep_lips: bool = False
     keep_eyes: bool = True
     closed_ear: float = 0.18
     ear_band: float = 0.04
@@ -430,7 +434,9 @@ def _face_masks_at(
     blurred = _gaussian(hull, sigma)
     alpha = _edge_ramp(blurred, sigma, erode_px, feather_px)
     mouth = mouth_mask(points, size_hw)
-    if settings.keep_mouth:
+    if settings.keep_lips:
+        alpha *= np.float32(1.0) - soften(lips_mask(points, size_hw), hole_px)
+    elif settings.keep_mouth:
         alpha *= np.float32(1.0) - soften(mouth, hole_px)
     if settings.keep_eyes:
         alpha *= np.float32(1.0) - soften(eyes_keep_mask(points, size_hw, settings, open_levels), hole_px)

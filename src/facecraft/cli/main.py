@@ -147,6 +147,15 @@ def swap(
             "a trained model always swaps its whole face, up to its own mask).",
         ),
     ] = False,
+    keep_lips: Annotated[
+        bool,
+        typer.Option(
+            "--keep-lips",
+            help="Keep the target's own lips (the swap takes the rest of the face): for a source photo "
+            "whose mouth is set in an expression (a pout, a grimace, a grin); a neutral source's lips "
+            "carry its likeness.",
+        ),
+    ] = False,
     keep_occluders: Annotated[
         bool,
         typer.Option(
@@ -205,7 +214,9 @@ def swap(
             output,
             faces=faces,
             swapper=swapper,
-            composite=CompositeSettings(blend=blend, color=color, include_forehead=forehead),
+            composite=CompositeSettings(
+                blend=blend, color=color, include_forehead=forehead, keep_lips=keep_lips
+            ),
             encode=EncodeOptions(codec=codec, crf=crf, preset=preset),
             start_s=start,
             end_s=end,

@@ -195,6 +195,7 @@ def swap_settings(config: SwapConfig, request: SwapRequest) -> dict[str, JsonSca
         "color": composite.color,
         "shading_light": composite.shading_light,
         "forehead": composite.include_forehead,
+        "keep_lips": composite.keep_lips,
         "keep_occluders": config.keep_occluders,
         "glasses": config.glasses,
         "lookahead": config.lookahead is not None,

@@ -136,6 +136,9 @@ def create_job(
     glasses: Annotated[
         bool, Form(description="Draw glasses found in the source photo rigidly over the swapped face.")
     ] = True,
+    keep_lips: Annotated[
+        bool, Form(description="Keep the target's own lips (for a source photo with a pout or a grin).")
+    ] = False,
 ) -> JsonDict:
     """Queue a swap of ``source`` into ``target`` (files, or ids from POST /api/uploads)."""
     job_options = _check_options(
@@ -153,6 +156,7 @@ def create_job(
             forehead,
             keep_occluders,
             glasses,
+            keep_lips,
         ),
         reference_upload_id,
     )

@@ -22,8 +22,8 @@ class JobOptions:
     """The swap options of one job (the same choices as ``facecraft swap``).
 
     faces: ``all``, ``largest``, ``index:N`` or ``reference`` (the reference photo is the job's
-    ``reference`` file). label: visible caption, None for none. forehead, keep_occluders, glasses: as
-    the swap's ``--forehead``, ``--keep-occluders`` and ``--glasses/--no-glasses``.
+    ``reference`` file). label: visible caption, None for none. forehead, keep_occluders, glasses, keep_lips:
+    as the swap's ``--forehead``, ``--keep-occluders``, ``--glasses/--no-glasses`` and ``--keep-lips``.
     """
 
     faces: str = "all"
@@ -39,6 +39,7 @@ class JobOptions:
     forehead: bool = False
     keep_occluders: bool = False
     glasses: bool = True
+    keep_lips: bool = False
 
     def to_json(self) -> JsonDict:
         return {
@@ -55,6 +56,7 @@ class JobOptions:
             "forehead": self.forehead,
             "keep_occluders": self.keep_occluders,
             "glasses": self.glasses,
+            "keep_lips": self.keep_lips,
         }
 
     @classmethod
@@ -73,6 +75,7 @@ class JobOptions:
             forehead=bool(data.get("forehead", False)),
             keep_occluders=bool(data.get("keep_occluders", False)),
             glasses=bool(data.get("glasses", True)),
+            keep_lips=bool(data.get("keep_lips", False)),
         )
 
 

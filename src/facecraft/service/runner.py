@@ -51,7 +51,10 @@ class LibraryRunner:
             faces=selection_policy(options, spec.reference),
             swapper=options.swapper,
             composite=CompositeSettings(
-                blend=options.blend, color=options.color, include_forehead=options.forehead
+                blend=options.blend,
+                color=options.color,
+                include_forehead=options.forehead,
+                keep_lips=options.keep_lips,
             ),
             keep_occluders=options.keep_occluders,
             glasses=options.glasses,

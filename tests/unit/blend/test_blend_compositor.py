@@ -306,3 +306,19 @@ def test_a_blink_in_a_video_shows_the_targets_eye_by_the_eyes_own_open_level() -
     single = Compositor(settings).composite(frame, image_face, _result(narrowed))
     assert error_to_frame(blink) < 3.0
     assert error_to_frame(single) > 30.0
+
+
+def test_keep_lips_shows_the_frames_own_lips_through_the_swapped_face() -> None:
+    frame, face = _frame(), _face()
+    result = _result(face)
+    lip_x, lip_y = round(CENTER[0]), round(CENTER[1] + 0.25 * FACE - 0.03 * FACE)  # mid upper lip
+    rows, cols = slice(lip_y - 1, lip_y + 2), slice(lip_x - 4, lip_x + 5)
+    settings = CompositeSettings(blend="feather", color="none", detail_weight=0.0)
+    swapped = Compositor(settings).composite(frame, face, result)
+    kept = Compositor(dataclasses.replace(settings, keep_lips=True)).composite(frame, face, result)
+    assert np.abs(swapped[rows, cols].astype(float) - RENDER_BGR).mean() < 6.0
+    assert np.abs(kept[rows, cols].astype(float) - frame[rows, cols]).max() <= 1.0
+    core_rows, core_cols = _core()
+    assert np.array_equal(kept[core_rows, core_cols][:10], swapped[core_rows, core_cols][:10]), (
+        "the cheeks and nose are swapped as before"
+    )

@@ -79,6 +79,27 @@ def test_mouth_hole_is_there_when_the_mouth_is_open_and_not_when_closed() -> Non
     assert not_kept.alpha[y, x] > 0.97
 
 
+def test_keep_lips_opens_a_hole_over_the_whole_lips_and_leaves_the_rest_of_the_face() -> None:
+    x, mouth_y = _mouth_xy()
+    cheek_x, cheek_y = x - round(0.15 * FACE), round(CENTER[1] + 0.1 * FACE)
+    for mouth_open in (0.0, 0.08):
+        gap = 0.5 * mouth_open * FACE  # the schematic lips: 0.06 of the face thick above, 0.07 below
+        upper_lip_y, lower_lip_y = round(mouth_y - gap - 0.03 * FACE), round(mouth_y + gap + 0.035 * FACE)
+        landmarks = schematic_landmarks(CENTER, FACE, mouth_open=mouth_open)
+        swapped = build_face_masks(landmarks, SIZE_HW, MaskSettings())
+        kept = build_face_masks(landmarks, SIZE_HW, MaskSettings(keep_lips=True))
+        assert swapped.alpha[upper_lip_y, x] > 0.97 and swapped.alpha[lower_lip_y, x] > 0.97
+        assert kept.alpha[upper_lip_y, x] < 0.02 and kept.alpha[lower_lip_y, x] < 0.02
+        assert kept.alpha[mouth_y, x] < 0.02, "the mouth interior stays kept"
+        assert kept.alpha[cheek_y, cheek_x] == pytest.approx(swapped.alpha[cheek_y, cheek_x], abs=1e-6)
+        assert np.array_equal(kept.skin, swapped.skin), "colour statistics do not change"
+    outer = schematic_landmarks(CENTER, FACE)[list(masks.LIPS_OUTER), :2]
+    closed = schematic_landmarks(CENTER, FACE)
+    kept = build_face_masks(closed, SIZE_HW, MaskSettings(keep_lips=True))
+    hole = build_face_masks(closed, SIZE_HW, MaskSettings()).alpha - kept.alpha
+    assert float(hole.sum()) == pytest.approx(_shoelace(outer), rel=0.1), "the hole is the lips' outline"
+
+
 def test_eyes_are_kept_from_the_target_when_closed_or_looking_away() -> None:
     x, y = _eye_xy()
     settings = MaskSettings()

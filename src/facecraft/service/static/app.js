@@ -431,6 +431,7 @@
     form.append("label", $("opt-label-on").checked ? $("opt-label").value.trim() : "");
     form.append("report", $("opt-report").checked ? "true" : "false");
     form.append("forehead", $("opt-forehead").checked ? "true" : "false");
+    form.append("keep_lips", $("opt-keep-lips").checked ? "true" : "false");
     form.append("keep_occluders", $("opt-keep-occluders").checked ? "true" : "false");
     form.append("glasses", $("opt-glasses").checked ? "true" : "false");
     return form;
