@@ -63,8 +63,8 @@ class CompositeSettings:
     keep_lips: the frame's own lips show through as well (mouth interior included): for a source photo
         whose mouth is set in an expression. d8.jpg's pout drawn onto d10.mp4 and d20.mp4 kept its pout on
         every frame, and the eval's mesh read those mouths as less open (mouth-opening correlation 0.89;
-        0.92-0.93 with the frames' lips, identity 0.61 -> 0.59 and 0.49 -> 0.49). Off by default: a
-        neutral source's lips carry its likeness (d30.jpg onto d18.mp4: 0.41 -> 0.46).
+        0.92 and 0.94 with the frames' lips, identity 0.61 -> 0.60 and 0.49 -> 0.49). Off by default: a
+        neutral source's lips carry its likeness (d30.jpg onto d18.mp4: 0.41 -> 0.48).
     keep_eyes: the frame's eyes show through while closed or looking away (closed lids drawn from the
         source's open eyes smear; the target's own read cleanly).
     texture_contrast_min: with ``shading``, the render's lightness contrast is lowered towards the footage's
