@@ -21,6 +21,7 @@ _LEFT_EYE_CORNERS = (362, 263)
 _NOSE_TIP = 4
 _MOUTH_RIGHT_CORNER = 61
 _MOUTH_LEFT_CORNER = 291
+_MIN_OPENING_WIDTH_PX = 1e-6
 
 
 def _as_float32(name: str, value: object, shape: tuple[int | None, ...]) -> FloatArray:
@@ -125,6 +126,17 @@ def keypoints_5_from_landmarks(landmarks_478: FloatArray) -> FloatArray:
     )
     points = np.stack([right_eye, left_eye, xy[_NOSE_TIP], xy[_MOUTH_RIGHT_CORNER], xy[_MOUTH_LEFT_CORNER]])
     return points.astype(np.float32)
+
+
+def opening_ratio(
+    landmarks: FloatArray, gaps: tuple[tuple[int, int], ...], corners: tuple[int, int]
+) -> float:
+    """An opening's mean gap (distances between the ``gaps`` point pairs) over its width (between the
+    ``corners``): a mouth's or an eye's aspect ratio."""
+    xy = np.asarray(landmarks, dtype=np.float64)[:, :2]
+    width = float(np.linalg.norm(xy[corners[1]] - xy[corners[0]]))
+    heights = [float(np.linalg.norm(xy[upper] - xy[lower])) for upper, lower in gaps]
+    return sum(heights) / len(heights) / max(width, _MIN_OPENING_WIDTH_PX)
 
 
 def bbox_from_landmarks(landmarks: FloatArray) -> FloatArray:

@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from facecraft.faces.analyzer import LandmarkFitter
-from facecraft.faces.face import MESH_POINTS
+from facecraft.faces.face import MESH_POINTS, opening_ratio
 from facecraft.faces.roi import FaceRoi, roi_from_landmarks
 from facecraft.types import FloatArray, Frame
 
@@ -42,10 +42,8 @@ fit's."""
 
 
 def mouth_aspect(landmarks_478: FloatArray) -> float:
-    """The inner mouth's opening over its width."""
-    xy = np.asarray(landmarks_478, dtype=np.float64)[:, :2]
-    width = float(np.linalg.norm(xy[MOUTH_CORNERS[0]] - xy[MOUTH_CORNERS[1]]))
-    return float(np.linalg.norm(xy[MOUTH_GAP[0]] - xy[MOUTH_GAP[1]])) / max(width, 1e-6)
+    """The inner mouth's opening (at its middle) over its width."""
+    return opening_ratio(landmarks_478, (MOUTH_GAP,), MOUTH_CORNERS)
 
 
 def refit_crop(landmarks_478: FloatArray) -> FaceRoi:

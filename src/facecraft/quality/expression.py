@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from facecraft.faces.face import opening_ratio
 from facecraft.types import FloatArray
 
 MOUTH_GAPS = ((82, 87), (13, 14), (312, 317))
@@ -30,7 +31,6 @@ LEFT_EYE_CORNERS = (362, 263)
 MIN_CORRELATION_FRAMES = 3
 CONSTANT_STD = 1e-6
 """A series whose standard deviation is under this (aspect-ratio units) counts as constant."""
-_MIN_WIDTH_PX = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,24 +42,15 @@ class SeriesAgreement:
     frames: int
 
 
-def _aspect_ratio(
-    landmarks: FloatArray, gaps: tuple[tuple[int, int], ...], corners: tuple[int, int]
-) -> float:
-    xy = landmarks[:, :2].astype(np.float64)
-    width = float(np.linalg.norm(xy[corners[1]] - xy[corners[0]]))
-    heights = [float(np.linalg.norm(xy[upper] - xy[lower])) for upper, lower in gaps]
-    return sum(heights) / len(heights) / max(width, _MIN_WIDTH_PX)
-
-
 def mouth_aspect_ratio(landmarks_478: FloatArray) -> float:
     """Mouth opening over mouth width (0 closed, about 0.5 to 1 wide open)."""
-    return _aspect_ratio(landmarks_478, MOUTH_GAPS, MOUTH_CORNERS)
+    return opening_ratio(landmarks_478, MOUTH_GAPS, MOUTH_CORNERS)
 
 
 def eye_aspect_ratio(landmarks_478: FloatArray) -> float:
     """Eye opening over eye width, mean of both eyes (about 0.25 to 0.35 open, under 0.1 closed)."""
-    right = _aspect_ratio(landmarks_478, RIGHT_EYE_GAPS, RIGHT_EYE_CORNERS)
-    left = _aspect_ratio(landmarks_478, LEFT_EYE_GAPS, LEFT_EYE_CORNERS)
+    right = opening_ratio(landmarks_478, RIGHT_EYE_GAPS, RIGHT_EYE_CORNERS)
+    left = opening_ratio(landmarks_478, LEFT_EYE_GAPS, LEFT_EYE_CORNERS)
     return (right + left) / 2
 
 
