@@ -177,6 +177,9 @@ class Compositor:
         open_levels = self._eye_levels.observe(target.track_id, local) if self.settings.keep_eyes else None
         masks = build_face_masks(local, region.size_hw, self._mask_settings, coverage, open_levels)
         alpha, skin = masks.alpha, masks.skin
+        keep = None if result.frame_keep is None else _mask_into_region(result.frame_keep, result, region)
+        if keep is not None:  # the frame's own glasses: not skin, and put back after blending
+            skin = np.asarray(skin * (np.float32(1.0) - keep), dtype=np.float32)
         clock.lap("masks")
         if float(alpha.max()) <= 0.0:
             self.last_timings_ms = clock.done()
@@ -189,6 +192,8 @@ class Compositor:
             matched = blend_feather(matched, source_region, self._keep_render_colours(masks))
         clock.lap("color")
         blended = self._blend(target_region, matched, alpha, face_px)
+        if keep is not None:
+            blended = blend_feather(blended, target_region, keep)
         output[region.y0 : region.y1, region.x0 : region.x1] = blended
         clock.lap("blend")
         self.last_timings_ms = clock.done()
@@ -262,6 +267,27 @@ def _warp_into_region(result: SwapResult, region: _Region) -> tuple[Frame, Mask]
             coverage = np.asarray(result.coverage[y0 : y0 + height, x0 : x0 + width], dtype=np.float32)
             return source, coverage
     return _warp(result, local.astype(np.float32), region)
+
+
+def _mask_into_region(mask: Mask, result: SwapResult, region: _Region) -> Mask:
+    """A crop-space mask of ``result`` in the region's pixels (0 outside the crop)."""
+    local = np.asarray(result.matrix_crop_to_frame, dtype=np.float64).copy()
+    local[:, 2] -= (region.x0, region.y0)
+    height, width = region.size_hw
+    shift = _integer_shift(local)
+    if shift is not None:
+        x0, y0 = -shift[0], -shift[1]
+        if x0 >= 0 and y0 >= 0 and x0 + width <= mask.shape[1] and y0 + height <= mask.shape[0]:
+            return np.asarray(mask[y0 : y0 + height, x0 : x0 + width], dtype=np.float32)
+    warped = cv2.warpAffine(
+        np.asarray(mask, dtype=np.float32),
+        local.astype(np.float32),
+        (width, height),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0.0,
+    )
+    return np.asarray(warped, dtype=np.float32)
 
 
 def _integer_shift(local: np.ndarray) -> tuple[int, int] | None:

@@ -172,6 +172,15 @@ def swap(
             "with the face); --no-glasses leaves them off.",
         ),
     ] = True,
+    target_glasses: Annotated[
+        bool,
+        typer.Option(
+            "--target-glasses/--no-target-glasses",
+            help="Keep the glasses the target wears in the video on the swapped face (their rims show over "
+            "it, and the source photo's glasses are not drawn there); --no-target-glasses paints them over "
+            "inside the face (their arms outside it stay).",
+        ),
+    ] = True,
     crf: Annotated[
         int, typer.Option(min=0, max=63, help="Quality of the video encode (lower is better).")
     ] = 18,
@@ -225,6 +234,7 @@ def swap(
             model_dir=model,
             keep_occluders=keep_occluders,
             glasses=glasses,
+            target_glasses=target_glasses,
         )
         result = run_swap_command(command, _err)
         for note in result.notes:

@@ -71,6 +71,7 @@ def make_command(
     model_dir: Path | None = None,
     keep_occluders: bool = False,
     glasses: bool = True,
+    target_glasses: bool = True,
 ) -> SwapCommand:
     """A swap from the command's options; ``swapper`` None picks ``trained`` with a model, else ``mesh``."""
     config = SwapConfig(
@@ -81,6 +82,7 @@ def make_command(
         composite=composite,
         keep_occluders=keep_occluders,
         glasses=glasses,
+        target_glasses=target_glasses,
     )
     request = SwapRequest(target=target, output=output, start_s=start_s, end_s=end_s, encode=encode)
     return SwapCommand(config, request, marking, report_path)

@@ -47,6 +47,9 @@ class SwapConfig:
         swapper's ``SourceSettings.clean`` off); by default they are found and filled.
     glasses: glasses found in the source photo are drawn rigidly over the face (the mesh swapper's
         ``SourceSettings.glasses``); False leaves them off.
+    target_glasses: glasses the target wears in the footage stay on the swapped face (the mesh swapper's
+        ``MeshSwapSettings.target_glasses``; the source's glasses are then not drawn on that face); False
+        paints them over with the face.
     lookahead: a video's landmarks are smoothed over the frames before and after each one
         (``faces.lookahead``; frames wait ``delay`` frames, about 0.7 s); None: the tracker's causal
         filter instead, which lags.
@@ -61,6 +64,7 @@ class SwapConfig:
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     keep_occluders: bool = False
     glasses: bool = True
+    target_glasses: bool = True
     lookahead: LookaheadSettings | None = field(default_factory=LookaheadSettings)
 
 
@@ -133,6 +137,7 @@ def build_swap(config: SwapConfig, observers: tuple[FrameObserver, ...] = ()) ->
             model_dir=config.model_dir,
             keep_occluders=config.keep_occluders,
             glasses=config.glasses,
+            target_glasses=config.target_glasses,
         )
     )
     return SwapComponents(
@@ -198,6 +203,7 @@ def swap_settings(config: SwapConfig, request: SwapRequest) -> dict[str, JsonSca
         "keep_lips": composite.keep_lips,
         "keep_occluders": config.keep_occluders,
         "glasses": config.glasses,
+        "target_glasses": config.target_glasses,
         "lookahead": config.lookahead is not None,
         "start_s": request.start_s,
         "end_s": request.end_s,

@@ -139,6 +139,9 @@ def create_job(
     keep_lips: Annotated[
         bool, Form(description="Keep the target's own lips (for a source photo with a pout or a grin).")
     ] = False,
+    target_glasses: Annotated[
+        bool, Form(description="Keep the glasses the target wears in the video on the swapped face.")
+    ] = True,
 ) -> JsonDict:
     """Queue a swap of ``source`` into ``target`` (files, or ids from POST /api/uploads)."""
     job_options = _check_options(
@@ -157,6 +160,7 @@ def create_job(
             keep_occluders,
             glasses,
             keep_lips,
+            target_glasses,
         ),
         reference_upload_id,
     )

@@ -22,8 +22,9 @@ class JobOptions:
     """The swap options of one job (the same choices as ``facecraft swap``).
 
     faces: ``all``, ``largest``, ``index:N`` or ``reference`` (the reference photo is the job's
-    ``reference`` file). label: visible caption, None for none. forehead, keep_occluders, glasses, keep_lips:
-    as the swap's ``--forehead``, ``--keep-occluders``, ``--glasses/--no-glasses`` and ``--keep-lips``.
+    ``reference`` file). label: visible caption, None for none. forehead, keep_occluders, glasses, keep_lips,
+    target_glasses: as the swap's ``--forehead``, ``--keep-occluders``, ``--glasses/--no-glasses``,
+    ``--keep-lips`` and ``--target-glasses/--no-target-glasses``.
     """
 
     faces: str = "all"
@@ -40,6 +41,7 @@ class JobOptions:
     keep_occluders: bool = False
     glasses: bool = True
     keep_lips: bool = False
+    target_glasses: bool = True
 
     def to_json(self) -> JsonDict:
         return {
@@ -57,6 +59,7 @@ class JobOptions:
             "keep_occluders": self.keep_occluders,
             "glasses": self.glasses,
             "keep_lips": self.keep_lips,
+            "target_glasses": self.target_glasses,
         }
 
     @classmethod
@@ -76,6 +79,7 @@ class JobOptions:
             keep_occluders=bool(data.get("keep_occluders", False)),
             glasses=bool(data.get("glasses", True)),
             keep_lips=bool(data.get("keep_lips", False)),
+            target_glasses=bool(data.get("target_glasses", True)),
         )
 
 

@@ -58,6 +58,7 @@ class LibraryRunner:
             ),
             keep_occluders=options.keep_occluders,
             glasses=options.glasses,
+            target_glasses=options.target_glasses,
         )
         request = SwapRequest(
             target=spec.target,

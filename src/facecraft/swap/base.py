@@ -35,12 +35,15 @@ class SwapResult:
         drawn, for example culled back-facing triangles). The compositor intersects it with its own masks.
     matrix_crop_to_frame: 2 x 3 affine from crop pixels to frame pixels.
     target_landmarks_crop: the target's 478 landmarks (x, y, z) in crop pixels, as the masks need them.
+    frame_keep: float32 H x W in [0, 1] or None: where the frame's own pixels go back over the blended
+        result (the glasses the target wears in the footage, ``frame_glasses.py``).
     """
 
     crop_bgr: Frame
     coverage: Mask
     matrix_crop_to_frame: Affine
     target_landmarks_crop: FloatArray
+    frame_keep: Mask | None = None
 
     def __post_init__(self) -> None:
         if self.crop_bgr.ndim != 3 or self.crop_bgr.shape[2] != 3 or self.crop_bgr.dtype != np.uint8:
@@ -48,6 +51,8 @@ class SwapResult:
             raise ValueError(f"crop_bgr must be H x W x 3 uint8, got {shape} {dtype}")
         if self.coverage.shape != self.crop_bgr.shape[:2]:
             raise ValueError(f"coverage must be {self.crop_bgr.shape[:2]}, got {self.coverage.shape}")
+        if self.frame_keep is not None and self.frame_keep.shape != self.crop_bgr.shape[:2]:
+            raise ValueError(f"frame_keep must be {self.crop_bgr.shape[:2]}, got {self.frame_keep.shape}")
         if self.matrix_crop_to_frame.shape != (2, 3):
             raise ValueError(f"matrix_crop_to_frame must be 2 x 3, got {self.matrix_crop_to_frame.shape}")
 
@@ -71,6 +76,9 @@ class SwapperConfig:
     """The mesh swapper keeps what covers the source's skin (glasses, a fringe) instead of filling it."""
     glasses: bool = True
     """The mesh swapper draws glasses found in the source photo rigidly over the face (False: left off)."""
+    target_glasses: bool = True
+    """The mesh swapper keeps the glasses the target wears in the footage (their rims show over the swapped
+    face; the source's glasses are then not drawn). False paints them over with the face."""
 
 
 SwapperFactory = Callable[[SwapperConfig], Swapper]

@@ -52,7 +52,9 @@ MAX_THICKNESS = 0.025
 BRIDGE_BAND = (-0.55, 0.0)
 """Between the lenses, the bridge is looked for this many eye widths above (negative) the eyes' line."""
 OPENING_MARGIN = 0.03
-"""The eye openings, grown by this fraction of the face size, are never part of the layer (lashes)."""
+"""The eye openings, grown by this fraction of the face size, are never part of the layer (lashes). A
+frame's glasses (``frame_glasses.py``) use a narrower margin: their upper rims often run just above the
+lids, and a margin this wide cut them out."""
 ANCHORS = (33, 133, 362, 263, 168, 6)
 """Mesh points the layer is placed by: the four eye corners and two on the nose bridge."""
 
@@ -90,12 +92,14 @@ def find_glasses(
     uv: FloatArray,
     drawn: BoolImage,
     face_px: float,
+    opening_margin: float = OPENING_MARGIN,
 ) -> GlassesLayer | None:
     """The glasses' layer, or None when no lower rim is found around both eyes (see the module docstring).
 
     ``lightness``: the texture's (8-bit LAB scale); ``covered``: what the cleaning
     found covering the skin; ``uv``: the 478 landmarks in the texture; ``drawn``: where the face was
-    unwrapped. The layer holds the frames (thin lines darker or lighter than their surroundings, long
+    unwrapped; ``opening_margin``: how far around the eye openings (fraction of the face size) nothing
+    is taken. The layer holds the frames (thin lines darker or lighter than their surroundings, long
     enough not to be pores or lashes) and what the cleaning found around the eyes and across the bridge;
     its alpha is also what the texture must have filled.
     """
@@ -103,7 +107,7 @@ def find_glasses(
     openings = np.zeros(size_hw, dtype=np.uint8)
     for lids in (RIGHT_EYELIDS, LEFT_EYELIDS):
         cv2.fillPoly(openings, [np.round(uv[list(lids)]).astype(np.int32)], 1)
-    margin = disc(max(1, round(OPENING_MARGIN * face_px)))
+    margin = disc(max(1, round(opening_margin * face_px)))
     openings = np.asarray(cv2.dilate(openings, margin), dtype=np.uint8)
     ys, xs = np.mgrid[0 : size_hw[0], 0 : size_hw[1]].astype(np.float32)
     eyes = [uv[list(lids)].astype(np.float64) for lids in (RIGHT_EYELIDS, LEFT_EYELIDS)]
@@ -181,12 +185,17 @@ def placement(anchors_uv: FloatArray, anchors_xy: FloatArray) -> Affine:
     return matrix
 
 
-def draw_glasses(crop_bgr: Frame, layer: GlassesLayer, anchors_xy: FloatArray, coverage: Mask) -> None:
-    """Draw the layer over ``crop_bgr`` in place, placed by the anchors' positions in the crop and only
-    where the face was drawn (``coverage``)."""
-    height, width = crop_bgr.shape[:2]
-    matrix = placement(layer.anchors_uv, anchors_xy)
-    layer_h, layer_w = layer.bgra.shape[:2]
+LayerImage = npt.NDArray[np.uint8] | npt.NDArray[np.float32]
+
+
+def place_layer(
+    image: LayerImage, anchors_uv: FloatArray, anchors_xy: FloatArray, size_hw: tuple[int, int]
+) -> tuple[LayerImage, tuple[int, int]] | None:
+    """A layer image placed by its anchors (``placement``) into an image of ``size_hw``: the warped part
+    that lands inside it and that part's top-left corner, or None when nothing lands inside."""
+    height, width = size_hw
+    matrix = placement(anchors_uv, anchors_xy)
+    layer_h, layer_w = image.shape[:2]
     corners = np.array(
         [[-0.5, -0.5], [layer_w - 0.5, -0.5], [-0.5, layer_h - 0.5], [layer_w - 0.5, layer_h - 0.5]]
     )
@@ -197,12 +206,26 @@ def draw_glasses(crop_bgr: Frame, layer: GlassesLayer, anchors_xy: FloatArray, c
         min(int(np.ceil(placed[:, 1].max())) + 1, height),
     )
     if x1 <= x0 or y1 <= y0:
-        return
+        return None
     local = matrix.copy()
     local[:, 2] -= (x0, y0)
-    warped = cv2.warpAffine(
-        layer.bgra, local, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+    warped: LayerImage = np.asarray(
+        cv2.warpAffine(
+            image, local, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+        ),
+        dtype=image.dtype,
     )
+    return warped, (x0, y0)
+
+
+def draw_glasses(crop_bgr: Frame, layer: GlassesLayer, anchors_xy: FloatArray, coverage: Mask) -> None:
+    """Draw the layer over ``crop_bgr`` in place, placed by the anchors' positions in the crop and only
+    where the face was drawn (``coverage``)."""
+    placed = place_layer(layer.bgra, layer.anchors_uv, anchors_xy, (crop_bgr.shape[0], crop_bgr.shape[1]))
+    if placed is None:
+        return
+    warped, (x0, y0) = placed
+    y1, x1 = y0 + warped.shape[0], x0 + warped.shape[1]
     alpha = warped[..., 3].astype(np.float32) * np.float32(1.0 / 255.0) * coverage[y0:y1, x0:x1]
     if float(alpha.max()) <= 0.0:
         return

@@ -38,6 +38,7 @@ import numpy.typing as npt
 from facecraft.faces.face import MESH_POINTS, Face
 from facecraft.faces.smoothing import PoseStabilizer, PoseStabilizerSettings
 from facecraft.swap.base import SWAPPERS, SourceIdentity, SwapperConfig, SwapResult
+from facecraft.swap.frame_glasses import FrameGlasses
 from facecraft.swap.glasses import ANCHORS as GLASSES_ANCHORS
 from facecraft.swap.glasses import GlassesLayer, draw_glasses
 from facecraft.swap.shape import ShapeSettings, ShapeTransfer, facing_camera
@@ -88,6 +89,7 @@ class MeshSwapSettings:
     source: SourceSettings = field(default_factory=SourceSettings)
     stabilize: PoseStabilizerSettings | None = field(default_factory=PoseStabilizerSettings)
     soften_px: float = 0.8
+    target_glasses: bool = True
     eyes: EyeSource = "source"
     crop_margin: float = 0.1
     cull_below: float = 0.0
@@ -148,6 +150,7 @@ class MeshSwapper:
         self._source: _Source | None = None
         self._levels_by_track: dict[int | None, int] = {}
         self._stabilizers: dict[int, _TrackPose] = {}
+        self._frame_glasses = FrameGlasses(self.topology)
         self._calls = 0
         self._atlas = np.zeros((0, 0, 4), dtype=np.uint8)
         self._atlas_texture: npt.NDArray[np.uint8] | None = None
@@ -164,6 +167,7 @@ class MeshSwapper:
         )
         self._levels_by_track.clear()
         self._stabilizers.clear()
+        self._frame_glasses.reset()
         return prepared.notes
 
     def _texture_levels(self, prepared: PreparedSource) -> tuple[_TextureLevel, ...]:
@@ -221,12 +225,17 @@ class MeshSwapper:
         cv2.copyTo(cv2.cvtColor(result.image, cv2.COLOR_BGRA2BGR), alpha, crop_bgr)
         if self.settings.soften_px > 0.0:  # where texture was drawn; the frame's own pixels stay as they are
             cv2.copyTo(cv2.GaussianBlur(crop_bgr, (0, 0), self.settings.soften_px), alpha, crop_bgr)
-        if level.glasses is not None:
+        rims = self._frame_glasses.rims(frame_bgr, target) if self.settings.target_glasses else None
+        frame_keep = None
+        if rims is not None:  # the target's own glasses: their rims go back over the face, no second pair
+            anchors = target.landmarks_478[list(GLASSES_ANCHORS), :2] - origin
+            frame_keep = rims.placed(anchors.astype(np.float32), (y1 - y0, x1 - x0))
+        elif level.glasses is not None:
             draw_glasses(crop_bgr, level.glasses, dst_xy[list(GLASSES_ANCHORS)].astype(np.float32), coverage)
         landmarks_crop = rendered.astype(np.float32)
         landmarks_crop[:, :2] -= origin.astype(np.float32)
         matrix: Affine = np.array([[1.0, 0.0, x0], [0.0, 1.0, y0]], dtype=np.float32)
-        return SwapResult(crop_bgr, coverage, matrix, landmarks_crop)
+        return SwapResult(crop_bgr, coverage, matrix, landmarks_crop, frame_keep)
 
     def _steady_landmarks(self, target: Face) -> npt.NDArray[np.float64]:
         """The target's landmarks, their rigid pose steadied per track (as given without a track id)."""
@@ -402,7 +411,11 @@ def _face_size(xy: npt.NDArray[np.float64]) -> float:
 
 @SWAPPERS.register("mesh")
 def build_mesh_swapper(config: SwapperConfig) -> MeshSwapper:
-    """The instant mesh swapper (no model files; of ``config``, ``keep_occluders`` and ``glasses`` apply)."""
+    """The instant mesh swapper (no model files; of ``config``, ``keep_occluders``, ``glasses`` and
+    ``target_glasses`` apply)."""
     return MeshSwapper(
-        MeshSwapSettings(source=SourceSettings(clean=not config.keep_occluders, glasses=config.glasses))
+        MeshSwapSettings(
+            source=SourceSettings(clean=not config.keep_occluders, glasses=config.glasses),
+            target_glasses=config.target_glasses,
+        )
     )

@@ -434,6 +434,7 @@
     form.append("keep_lips", $("opt-keep-lips").checked ? "true" : "false");
     form.append("keep_occluders", $("opt-keep-occluders").checked ? "true" : "false");
     form.append("glasses", $("opt-glasses").checked ? "true" : "false");
+    form.append("target_glasses", $("opt-target-glasses").checked ? "true" : "false");
     return form;
   }
 
