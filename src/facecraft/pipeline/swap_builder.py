@@ -203,7 +203,7 @@ def swap_settings(config: SwapConfig, request: SwapRequest) -> dict[str, JsonSca
         "keep_lips": composite.keep_lips,
         "keep_occluders": config.keep_occluders,
         "glasses": config.glasses,
-        "target_glasses": config.target_glasses,
+        "target_glasses": config.target_glasses and config.swapper == "mesh",  # the mesh swapper's
         "lookahead": config.lookahead is not None,
         "start_s": request.start_s,
         "end_s": request.end_s,

@@ -17,6 +17,7 @@ swapper's (the source's eyes follow the target's gaze). What the layer covers is
 """
 
 from dataclasses import dataclass
+from typing import cast
 
 import cv2
 import numpy as np
@@ -209,13 +210,10 @@ def place_layer(
         return None
     local = matrix.copy()
     local[:, 2] -= (x0, y0)
-    warped: LayerImage = np.asarray(
-        cv2.warpAffine(
-            image, local, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
-        ),
-        dtype=image.dtype,
+    warped = cv2.warpAffine(
+        image, local, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
     )
-    return warped, (x0, y0)
+    return cast(LayerImage, np.asarray(warped)), (x0, y0)
 
 
 def draw_glasses(crop_bgr: Frame, layer: GlassesLayer, anchors_xy: FloatArray, coverage: Mask) -> None:
