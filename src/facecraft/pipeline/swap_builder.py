@@ -47,9 +47,8 @@ class SwapConfig:
         swapper's ``SourceSettings.clean`` off); by default they are found and filled.
     glasses: glasses found in the source photo are drawn rigidly over the face (the mesh swapper's
         ``SourceSettings.glasses``); False leaves them off.
-    target_glasses: glasses the target wears in the footage stay on the swapped face (the mesh swapper's
-        ``MeshSwapSettings.target_glasses``; the source's glasses are then not drawn on that face); False
-        paints them over with the face.
+    target_glasses: glasses the target wears in the footage stay on the swapped face (``frame_glasses.py``;
+        the mesh swapper then does not draw the source's glasses on that face); False paints them over.
     lookahead: a video's landmarks are smoothed over the frames before and after each one
         (``faces.lookahead``; frames wait ``delay`` frames, about 0.7 s); None: the tracker's causal
         filter instead, which lags.
@@ -203,7 +202,7 @@ def swap_settings(config: SwapConfig, request: SwapRequest) -> dict[str, JsonSca
         "keep_lips": composite.keep_lips,
         "keep_occluders": config.keep_occluders,
         "glasses": config.glasses,
-        "target_glasses": config.target_glasses and config.swapper == "mesh",  # the mesh swapper's
+        "target_glasses": config.target_glasses,
         "lookahead": config.lookahead is not None,
         "start_s": request.start_s,
         "end_s": request.end_s,

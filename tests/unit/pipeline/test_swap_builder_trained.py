@@ -153,8 +153,9 @@ def test_a_trained_model_composites_its_whole_face_up_to_its_own_mask(tmp_path: 
     request = SwapRequest(tmp_path / "t.mp4", tmp_path / "o.mp4")
     recorded = swap_settings(SwapConfig(source=None, swapper="trained", composite=chosen), request)
     assert recorded["forehead"] is True and recorded["lookahead"] is True  # what was really done
-    assert recorded["target_glasses"] is False  # the mesh swapper's alone
-    assert swap_settings(SwapConfig(source=tmp_path), request)["target_glasses"] is True
+    assert recorded["target_glasses"] is True
+    unglassed = SwapConfig(source=tmp_path, target_glasses=False)
+    assert swap_settings(unglassed, request)["target_glasses"] is False
 
 
 def test_swapper_model_names(tmp_path: Path) -> None:

@@ -3,8 +3,9 @@
 Per target face, ``swap`` cuts the card's aligned crop out of the frame (``faceset.crop``: the same
 geometry that extracted the training faces, edges replicated), runs the model on it and hands the
 compositor the model's face (``crop_bgr``), its mask (``coverage``, faded out inside its edge: see
-``soften_mask``) and the crop-to-frame matrix. Masks, colour transfer and blending are the compositor's, as
-for the mesh swapper.
+``soften_mask``), the crop-to-frame matrix and, where the target wears glasses in the footage, their rims
+(``frame_keep``, from ``frame_glasses.py``). Masks, colour transfer and blending are the compositor's, as for
+the mesh swapper.
 
 The model knows its identity, so ``prepare`` needs nothing from the source (a source photo the user
 names is only for the content gate, the quality report and provenance). This module does not import
@@ -24,7 +25,10 @@ from facecraft.faces.alignment import invert_affine, warp_to_crop
 from facecraft.faces.face import Face
 from facecraft.faceset.crop import FACE_TYPE_ZOOM, crop_matrix
 from facecraft.swap.base import SWAPPERS, SourceIdentity, SwapperConfig, SwapResult
+from facecraft.swap.frame_glasses import FrameGlasses
+from facecraft.swap.glasses import ANCHORS as GLASSES_ANCHORS
 from facecraft.swap.trained.card import ONNX_FILE, ModelCard, load_card
+from facecraft.swap.triangles import load_topology
 from facecraft.types import Affine, FloatArray, Frame
 
 FACE_OUTPUTS = ("swapped_face", "face")
@@ -78,7 +82,7 @@ class TrainedSwapper:
     Not thread-safe (it reuses its input buffer): one per thread.
     """
 
-    def __init__(self, model_dir: Path, num_threads: int = 1) -> None:
+    def __init__(self, model_dir: Path, num_threads: int = 1, target_glasses: bool = True) -> None:
         if num_threads < 0:
             raise ValueError(f"num_threads must be >= 0, got {num_threads}")
         self.model_dir = model_dir
@@ -97,6 +101,7 @@ class TrainedSwapper:
         self._input = np.zeros((1, 3, self.size_px, self.size_px), dtype=np.float32)
         self._output_hwc = np.zeros((self.size_px, self.size_px, 3), dtype=np.float32)
         self._face_px = self.size_px * FACE_TYPE_ZOOM[self.card.face_type]
+        self._frame_glasses = FrameGlasses(load_topology()) if target_glasses else None
         self._check_outputs(onnx_path)
 
     def _check_signature(self, onnx_path: Path) -> None:
@@ -142,6 +147,8 @@ class TrainedSwapper:
     def prepare(self, source: SourceIdentity) -> tuple[str, ...]:
         """Nothing to do: the model knows its identity (a source photo is only for the gate and reports)."""
         del source
+        if self._frame_glasses is not None:
+            self._frame_glasses.reset()
         return ()
 
     def swap(self, frame_bgr: Frame, target: Face) -> SwapResult:
@@ -153,12 +160,10 @@ class TrainedSwapper:
         face, mask = self._run()
         rendered_bgr = output_to_bgr(face[0], self._output_hwc)
         coverage = soften_mask(np.clip(mask[0, 0], 0.0, 1.0, out=mask[0, 0]), self._face_px)
-        return SwapResult(
-            rendered_bgr,
-            coverage,
-            invert_affine(matrix_frame_to_crop),
-            landmarks_in_crop(target.landmarks_478, matrix_frame_to_crop),
-        )
+        landmarks = landmarks_in_crop(target.landmarks_478, matrix_frame_to_crop)
+        rims = None if self._frame_glasses is None else self._frame_glasses.rims(frame_bgr, target)
+        frame_keep = None if rims is None else rims.placed(landmarks[list(GLASSES_ANCHORS), :2], (size, size))
+        return SwapResult(rendered_bgr, coverage, invert_affine(matrix_frame_to_crop), landmarks, frame_keep)
 
     def _run(self) -> tuple[FloatArray, FloatArray]:
         face, mask = self._session.run(self._output_names, {self._input_name: self._input})
@@ -237,5 +242,10 @@ def resolve_model_dir(model_dir: Path | None) -> Path:
 
 @SWAPPERS.register("trained")
 def build_trained_swapper(config: SwapperConfig) -> TrainedSwapper:
-    """The trained swapper of ``config.model_dir`` with ``config.num_threads`` onnxruntime threads."""
-    return TrainedSwapper(resolve_model_dir(config.model_dir), num_threads=config.num_threads)
+    """The trained swapper of ``config.model_dir`` with ``config.num_threads`` onnxruntime threads (and
+    ``config.target_glasses``)."""
+    return TrainedSwapper(
+        resolve_model_dir(config.model_dir),
+        num_threads=config.num_threads,
+        target_glasses=config.target_glasses,
+    )

@@ -8,6 +8,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -32,6 +33,7 @@ from facecraft.swap.trained.onnx_swapper import (
     soften_mask,
 )
 from facecraft.types import FloatArray, Frame
+from unit.swap.test_swap_frame_glasses import rim_pixels, target
 
 SIZE = 64
 FACE_TYPE: FaceType = "whole-face"
@@ -320,3 +322,13 @@ def test_swap_with_a_model_and_no_source_photo_end_to_end(
     pad_x, pad_y = (x1 - x0) // 4, (y1 - y0) // 4
     changed[max(y0 - pad_y, 0) : y1 + pad_y, max(x0 - pad_x, 0) : x1 + pad_x] = False
     assert changed.mean() < 0.001  # elsewhere only the watermark and the encode
+
+
+def test_the_targets_own_glasses_go_back_over_the_models_face(model_dir: Path) -> None:
+    frame, face = target()
+    result = TrainedSwapper(model_dir).swap(frame, face)
+    assert result.frame_keep is not None and result.frame_keep.shape == (SIZE, SIZE)
+    size_wh = (frame.shape[1], frame.shape[0])
+    in_frame = cv2.warpAffine(result.frame_keep, result.matrix_crop_to_frame, size_wh)
+    assert (in_frame[rim_pixels(frame)] > 0.3).mean() > 0.8  # the rims, at the model's resolution
+    assert TrainedSwapper(model_dir, target_glasses=False).swap(frame, face).frame_keep is None
