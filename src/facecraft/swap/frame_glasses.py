@@ -37,10 +37,11 @@ LOOK_EVERY = 8
 """A track is looked at on its first frame and then every LOOK_EVERY frames, LOOKS times in all."""
 MIN_FOUND = 0.5
 """The track wears glasses while at least this fraction of its looks found them."""
-KEEP_RANGE = (0.15, 0.5)
-"""A texture pixel's mean rim opacity over the looks that found glasses maps to none below the first
-value and to all from the second (a rim found in half the looks is kept; a stray line in one of four is
-not)."""
+KEEP_RANGE = (0.5, 0.9)
+"""A texture pixel's mean rim opacity over the looks that found glasses maps to none up to the first value
+and to all from the second: only the rims' core (the finder grows them into their soft edges) and only what
+most looks agree on. Wider (0.15 to 0.5), the frame's skin beside the rims came along as a pale band under
+d13's lower lens edges on d8.jpg's darker face."""
 OPENING_MARGIN = 0.01
 """Around the eye openings (fraction of the face size) nothing is taken: the upper rims often run just
 above the lids."""
