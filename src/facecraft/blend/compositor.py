@@ -3,7 +3,8 @@
 Everything happens in one region of the frame around the face (the rendered crop's box, cut to the face
 hull plus a margin), so the cost follows the face and not the frame. Colour statistics are smoothed per
 track (``Face.track_id``), and each tracked eye's usual open size is followed so blinks are told apart
-(``eye_levels.py``); call ``reset`` between videos.
+(``eye_levels.py``); call ``reset`` between videos. Where the result asks for it (``SwapResult.frame_keep``:
+the glasses the target wears), the frame's own pixels go back over the blended face last.
 """
 
 import time
@@ -254,40 +255,55 @@ def _frame_landmarks(target: Face, result: SwapResult) -> FloatArray:
 
 def _warp_into_region(result: SwapResult, region: _Region) -> tuple[Frame, Mask]:
     """The rendered crop and its coverage in the region's pixels (a plain slice for integer shifts)."""
-    matrix = np.asarray(result.matrix_crop_to_frame, dtype=np.float64)
-    local = matrix.copy()
-    local[:, 2] -= (region.x0, region.y0)
-    shift = _integer_shift(local)
-    crop_h, crop_w = result.crop_bgr.shape[:2]
-    if shift is not None:
-        height, width = region.size_hw
-        x0, y0 = -shift[0], -shift[1]
-        if x0 >= 0 and y0 >= 0 and x0 + width <= crop_w and y0 + height <= crop_h:
-            source = result.crop_bgr[y0 : y0 + height, x0 : x0 + width]
-            coverage = np.asarray(result.coverage[y0 : y0 + height, x0 : x0 + width], dtype=np.float32)
-            return source, coverage
-    return _warp(result, local.astype(np.float32), region)
+    local = _local_matrix(result, region)
+    height, width = region.size_hw
+    inside = _slice_inside(local, region, result.crop_bgr.shape[:2])
+    if inside is not None:
+        return result.crop_bgr[inside], np.asarray(result.coverage[inside], dtype=np.float32)
+    source = cv2.warpAffine(
+        result.crop_bgr, local, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    return np.asarray(source, dtype=np.uint8), _mask_into_region(result.coverage, result, region)
 
 
 def _mask_into_region(mask: Mask, result: SwapResult, region: _Region) -> Mask:
-    """A crop-space mask of ``result`` in the region's pixels (0 outside the crop)."""
-    local = np.asarray(result.matrix_crop_to_frame, dtype=np.float64).copy()
-    local[:, 2] -= (region.x0, region.y0)
+    """A crop-space mask of ``result`` (its coverage, its ``frame_keep``) in the region's pixels (0 outside
+    the crop)."""
+    local = _local_matrix(result, region)
+    inside = _slice_inside(local, region, mask.shape[:2])
+    if inside is not None:
+        return np.asarray(mask[inside], dtype=np.float32)
     height, width = region.size_hw
-    shift = _integer_shift(local)
-    if shift is not None:
-        x0, y0 = -shift[0], -shift[1]
-        if x0 >= 0 and y0 >= 0 and x0 + width <= mask.shape[1] and y0 + height <= mask.shape[0]:
-            return np.asarray(mask[y0 : y0 + height, x0 : x0 + width], dtype=np.float32)
     warped = cv2.warpAffine(
         np.asarray(mask, dtype=np.float32),
-        local.astype(np.float32),
+        local,
         (width, height),
         flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=0.0,
     )
     return np.asarray(warped, dtype=np.float32)
+
+
+def _local_matrix(result: SwapResult, region: _Region) -> Affine:
+    """The crop-to-region affine map."""
+    local = np.asarray(result.matrix_crop_to_frame, dtype=np.float64).copy()
+    local[:, 2] -= (region.x0, region.y0)
+    out: Affine = local.astype(np.float32)
+    return out
+
+
+def _slice_inside(local: Affine, region: _Region, crop_hw: tuple[int, ...]) -> tuple[slice, slice] | None:
+    """The crop's rows and columns that are the region, when the map is a whole-pixel shift and the region
+    lies inside the crop; None when it must be warped."""
+    shift = _integer_shift(local)
+    if shift is None:
+        return None
+    height, width = region.size_hw
+    x0, y0 = -shift[0], -shift[1]
+    if x0 < 0 or y0 < 0 or x0 + width > crop_hw[1] or y0 + height > crop_hw[0]:
+        return None
+    return slice(y0, y0 + height), slice(x0, x0 + width)
 
 
 def _integer_shift(local: np.ndarray) -> tuple[int, int] | None:
@@ -297,22 +313,6 @@ def _integer_shift(local: np.ndarray) -> tuple[int, int] | None:
     if abs(tx - round(tx)) > 1e-4 or abs(ty - round(ty)) > 1e-4:
         return None
     return round(tx), round(ty)
-
-
-def _warp(result: SwapResult, local: Affine, region: _Region) -> tuple[Frame, Mask]:
-    height, width = region.size_hw
-    source = cv2.warpAffine(
-        result.crop_bgr, local, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
-    coverage = cv2.warpAffine(
-        np.asarray(result.coverage, dtype=np.float32),
-        local,
-        (width, height),
-        flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=0.0,
-    )
-    return np.asarray(source, dtype=np.uint8), np.asarray(coverage, dtype=np.float32)
 
 
 class _Clock:

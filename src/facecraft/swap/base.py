@@ -77,8 +77,8 @@ class SwapperConfig:
     glasses: bool = True
     """The mesh swapper draws glasses found in the source photo rigidly over the face (False: left off)."""
     target_glasses: bool = True
-    """The mesh swapper keeps the glasses the target wears in the footage (their rims show over the swapped
-    face; the source's glasses are then not drawn). False paints them over with the face."""
+    """The glasses the target wears in the footage stay: their rims show over the swapped face (the mesh
+    swapper then does not draw the source's glasses). False paints them over with the face."""
 
 
 SwapperFactory = Callable[[SwapperConfig], Swapper]

@@ -18,7 +18,10 @@ Per target face (``swap``):
 3. one piecewise-affine warp (``warp.py``) renders the face into an axis-aligned crop around the target
    face at frame scale. The mouth opening (and, by default, the eye openings) are drawn from the target
    frame itself, moved along with the shape transfer, so teeth, tongue, blinks and gaze stay the target's
-   and line up with the rendered lips and lids.
+   and line up with the rendered lips and lids;
+4. glasses the target wears in the footage (``frame_glasses.py``) are handed to the compositor as
+   ``SwapResult.frame_keep``, which puts the frame's own rims back over the face; the source's glasses
+   layer is then left off (one pair), and otherwise drawn rigidly over the render.
 
 The render is softened a little (``MeshSwapSettings.soften_px``) to the sharpness of video footage. The
 crop holds the frame's own pixels wherever nothing was drawn; ``coverage`` says where texture was
