@@ -168,6 +168,7 @@ class _Tally:
     frames_with_target: int = 0
     faces_swapped: int = 0
     tiny_faces_skipped: int = 0
+    faces_with_own_glasses: int = 0
     stage_s: dict[str, float] = field(default_factory=dict)
     first_frame_at: float | None = None  # perf_counter when the first frame started
 
@@ -219,6 +220,7 @@ class _FrameSwapper:
         output = frame_bgr
         for face in faces:
             result = self._c.swapper.swap(frame_bgr, face)
+            self.tally.faces_with_own_glasses += result.frame_keep is not None
             t = self.tally.timed("swap", t)
             output = self._c.compositor.composite(output, face, result)
             t = self.tally.timed("blend", t)
@@ -387,5 +389,10 @@ def _outcome_notes(tally: _Tally, request: SwapRequest) -> list[str]:
         notes.append(
             f"{tally.tiny_faces_skipped} face(s) smaller than {request.min_face_px:.0f} px were skipped "
             "(too small to swap well)"
+        )
+    if tally.faces_with_own_glasses:
+        notes.append(
+            f"the target wears glasses ({tally.faces_with_own_glasses} of {tally.faces_swapped} swapped "
+            "face(s)): their rims were kept over the swapped face (--no-target-glasses paints them over)"
         )
     return notes

@@ -1,5 +1,6 @@
 """The swap runner with a stand-in swapper: frames, timestamps, audio, atomic output, notes, cancel."""
 
+import dataclasses
 import threading
 from functools import partial
 from pathlib import Path
@@ -308,6 +309,25 @@ def test_tiny_faces_are_skipped_and_reported(media_dir: Path, tmp_path: Path) ->
     report = run_swap(request, _components(), _marking())
     assert report.faces_swapped == 0 and report.tiny_faces_skipped == 3
     assert any("3 face(s) smaller" in note for note in report.notes)
+
+
+class GlassesKeepingSwapper(PaintSwapper):
+    """Says every face wears its own glasses (a band across the box kept from the frame)."""
+
+    def swap(self, frame_bgr: Frame, target: Face) -> SwapResult:
+        painted = super().swap(frame_bgr, target)
+        keep = np.zeros(painted.coverage.shape, dtype=np.float32)
+        keep[keep.shape[0] // 3] = 1.0
+        return dataclasses.replace(painted, frame_keep=keep)
+
+
+def test_faces_whose_own_glasses_were_kept_are_reported(media_dir: Path, tmp_path: Path) -> None:
+    target = media_dir / "images" / "groups" / "2008_002506.jpg"
+    components = dataclasses.replace(_components(), swapper=GlassesKeepingSwapper())
+    report = run_swap(SwapRequest(target, tmp_path / "out.png"), components, _marking())
+    assert any("wears glasses (3 of 3 swapped" in note for note in report.notes)
+    plain = run_swap(SwapRequest(target, tmp_path / "plain.png"), _components(), _marking())
+    assert not any("glasses" in note for note in plain.notes)
 
 
 def _audio_packets(path: Path) -> list[bytes]:
