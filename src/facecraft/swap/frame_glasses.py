@@ -11,8 +11,8 @@ found them, is placed on every frame by one affine map fitted on the eye corners
 (``glasses.place_layer``), and the compositor puts the frame's own pixels back there after blending: the
 real rims, with their glints and shadows, over the swapped face.
 
-A track decides on its first frame and refines its mask over ``LOOKS`` looks, ``LOOK_EVERY`` frames apart;
-faces without a track (a still image) are looked at once.
+A track decides on its first frame with both eyes open (``MIN_EYE_OPEN``) and refines its mask over ``LOOKS``
+looks, ``LOOK_EVERY`` frames apart; faces without a track (a still image) are looked at once.
 """
 
 import math
@@ -20,11 +20,14 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
+from facecraft.blend.masks import LEFT_EYE, RIGHT_EYE, eye_aspect_ratio
 from facecraft.faces.face import MESH_POINTS, Face
 from facecraft.swap.glasses import ANCHORS, find_glasses, place_layer
+from facecraft.swap.morphology import disc
 from facecraft.swap.source import texture_layout, unwrap
-from facecraft.swap.triangles import MeshTopology
+from facecraft.swap.triangles import LEFT_BROW, RIGHT_BROW, MeshTopology
 from facecraft.types import FloatArray, Frame, Mask
 
 LOOK_FACE_PX = 256.0
@@ -45,6 +48,20 @@ d13's lower lens edges on d8.jpg's darker face."""
 OPENING_MARGIN = 0.01
 """Around the eye openings (fraction of the face size) nothing is taken: the upper rims often run just
 above the lids."""
+RIM_THICKNESS = (0.025, 0.045)
+"""Rims are looked for up to the first fraction of the face size thick (wire and metal frames, as in the
+source photo), and where none are found, up to the second (thick plastic frames: a synthetic face's
+6-14 px rims on a 290 px face are found only so). Thin first, because the thicker allowance also takes in
+the shadowed creases between the upper rims and the brows of thin frames (d13.mp4). On the bundled media
+the second pass finds nothing but a second person with glasses in the group photos, and no clip without
+glasses, once frames with lowered lids are left out (``MIN_EYE_OPEN``)."""
+BROW_MARGIN = 0.0
+"""With the thicker allowance, the brows (the mesh's brow outlines, grown by this fraction of the face size)
+are never part of the rims. Grown by 1.5%, they cut off thick frames' upper rims under the brows."""
+MIN_EYE_OPEN = 0.18
+"""Frames are looked at only while both eyes are at least this open (lid gap over eye width; about 0.3
+open): under lowered or closed lids, the shadows below the eyes and the lids' own lines look like a lower
+rim (d3.mp4 at 8 s, looking down, was taken for glasses with the thicker rims allowed)."""
 TRACK_GAP_CALLS = 60
 """A track unseen for this many calls starts afresh."""
 
@@ -94,7 +111,13 @@ def look_for_rims(
     texture, _, drawn = unwrap(frame_bgr, face.landmarks_478, uv, size_wh, topology)
     lightness = cv2.cvtColor(texture, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
     nothing_covered = np.zeros(drawn.shape, dtype=bool)
-    layer = find_glasses(texture, lightness, nothing_covered, uv, drawn, face_px, OPENING_MARGIN)
+    thin, thick = RIM_THICKNESS
+    layer = find_glasses(texture, lightness, nothing_covered, uv, drawn, face_px, OPENING_MARGIN, thin)
+    if layer is None:  # thin first: the thicker allowance takes in thin frames' lid creases too
+        searched = drawn & ~_brows(uv, drawn.shape, face_px)  # as thick as a plastic rim
+        layer = find_glasses(
+            texture, lightness, nothing_covered, uv, searched, face_px, OPENING_MARGIN, thick
+        )
     if layer is None:
         return None
     alpha: Mask = np.zeros(drawn.shape, dtype=np.float32)
@@ -104,6 +127,17 @@ def look_for_rims(
     opacity = layer.bgra[:height, :width, 3].astype(np.float32) * np.float32(1.0 / 255.0)
     alpha[y0 : y0 + height, x0 : x0 + width] = opacity
     return alpha
+
+
+def _brows(uv: FloatArray, size_hw: tuple[int, ...], face_px: float) -> npt.NDArray[np.bool_]:
+    """The brows in the texture (grown by BROW_MARGIN of the face size): as thick as a plastic rim, they
+    would otherwise be kept from the frame with it."""
+    brows = np.zeros(size_hw[:2], dtype=np.uint8)
+    for brow in (RIGHT_BROW, LEFT_BROW):
+        cv2.fillPoly(brows, [np.round(uv[list(brow)]).astype(np.int32)], 1)
+    radius = round(BROW_MARGIN * face_px)
+    grown = cv2.dilate(brows, disc(radius)) if radius > 0 else brows
+    return np.asarray(grown, dtype=bool)
 
 
 def rims_from_looks(alpha_sum: Mask, found: int, uv: FloatArray) -> RimMask | None:
@@ -148,10 +182,10 @@ class FrameGlasses:
             face_px = min(LOOK_FACE_PX, 1.5 * size)
             uv, size_wh = texture_layout(self.topology, face_px)
             track = _Track(uv, size_wh, face_px, np.zeros((size_wh[1], size_wh[0]), dtype=np.float32))
-            self._look(track, frame_bgr, face)
             if face.track_id is not None:
                 self._tracks[face.track_id] = track
-        elif track.looked < LOOKS and self._calls - track.last_look >= LOOK_EVERY:
+        due = track.looked == 0 or self._calls - track.last_look >= LOOK_EVERY
+        if track.looked < LOOKS and due and _eyes_open(face):
             self._look(track, frame_bgr, face)
         track.last_call = self._calls
         return track.rims if track.found >= max(1, math.ceil(MIN_FOUND * track.looked)) else None
@@ -172,3 +206,9 @@ class FrameGlasses:
         ]
         for key in stale:
             del self._tracks[key]
+
+
+def _eyes_open(face: Face) -> bool:
+    """Whether both eyes are open enough to look for glasses (``MIN_EYE_OPEN``)."""
+    landmarks = face.landmarks_478
+    return min(eye_aspect_ratio(landmarks, RIGHT_EYE), eye_aspect_ratio(landmarks, LEFT_EYE)) >= MIN_EYE_OPEN

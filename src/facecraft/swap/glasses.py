@@ -94,13 +94,15 @@ def find_glasses(
     drawn: BoolImage,
     face_px: float,
     opening_margin: float = OPENING_MARGIN,
+    max_thickness: float = MAX_THICKNESS,
 ) -> GlassesLayer | None:
     """The glasses' layer, or None when no lower rim is found around both eyes (see the module docstring).
 
     ``lightness``: the texture's (8-bit LAB scale); ``covered``: what the cleaning
     found covering the skin; ``uv``: the 478 landmarks in the texture; ``drawn``: where the face was
     unwrapped; ``opening_margin``: how far around the eye openings (fraction of the face size) nothing
-    is taken. The layer holds the frames (thin lines darker or lighter than their surroundings, long
+    is taken; ``max_thickness``: lines thicker than this fraction of the face size are not frames. The layer
+    holds the frames (thin lines darker or lighter than their surroundings, long
     enough not to be pores or lashes) and what the cleaning found around the eyes and across the bridge;
     its alpha is also what the texture must have filled.
     """
@@ -116,7 +118,8 @@ def find_glasses(
     lines = np.zeros(size_hw, dtype=bool)
     for darker, threshold in ((True, RIM_DIP), (False, RIM_PEAK)):
         found = relative_line_contrast(lightness, LINE_WIDTH * face_px, darker) > threshold
-        lines |= _long_lines(_thin(found & drawn & (openings == 0), face_px), MIN_LENGTH * eye_w)
+        thin = _thin(found & drawn & (openings == 0), max_thickness * face_px)
+        lines |= _long_lines(thin, MIN_LENGTH * eye_w)
     middle_x = float(np.mean([points[:, 0].mean() for points in eyes]))
     zone = np.zeros(size_hw, dtype=bool)
     for points in eyes:
@@ -152,9 +155,9 @@ def find_glasses(
     return GlassesLayer(bgra, anchors.astype(np.float32), (x0, y0))
 
 
-def _thin(mask: BoolImage, face_px: float) -> BoolImage:
-    """The mask without its thick parts (what survives an opening by a disc of MAX_THICKNESS)."""
-    radius = max(1, round(0.5 * MAX_THICKNESS * face_px))
+def _thin(mask: BoolImage, thickness_px: float) -> BoolImage:
+    """The mask without its parts thicker than ``thickness_px`` (what survives an opening by that disc)."""
+    radius = max(1, round(0.5 * thickness_px))
     thick = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, disc(radius))
     out: BoolImage = mask & (thick == 0)
     return out
