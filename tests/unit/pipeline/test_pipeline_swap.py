@@ -316,8 +316,9 @@ class GlassesKeepingSwapper(PaintSwapper):
 
     def swap(self, frame_bgr: Frame, target: Face) -> SwapResult:
         painted = super().swap(frame_bgr, target)
-        keep = np.zeros(painted.coverage.shape, dtype=np.float32)
-        keep[keep.shape[0] // 3] = 1.0
+        height, width = int(painted.crop_bgr.shape[0]), int(painted.crop_bgr.shape[1])
+        keep = np.zeros((height, width), dtype=np.float32)
+        keep[height // 3] = 1.0
         return dataclasses.replace(painted, frame_keep=keep)
 
 

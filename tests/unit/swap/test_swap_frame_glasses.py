@@ -44,7 +44,8 @@ def target(
 
 
 def rim_pixels(frame: Frame) -> np.ndarray:
-    return np.abs(frame.astype(int) - np.array(RIM)).max(axis=2) < 12
+    rims: np.ndarray = np.abs(frame.astype(int) - np.array(RIM)).max(axis=2) < 12
+    return rims
 
 
 def openings(face: Face, size_hw: tuple[int, int]) -> np.ndarray:
@@ -119,7 +120,7 @@ def test_frames_with_closed_or_lowered_eyes_are_not_looked_at() -> None:
 
 def test_faces_too_small_to_show_rims_are_not_searched() -> None:
     frame, face = target()
-    small = cv2.resize(frame, None, fx=0.2, fy=0.2, interpolation=cv2.INTER_AREA)
+    small = np.asarray(cv2.resize(frame, None, fx=0.2, fy=0.2, interpolation=cv2.INTER_AREA), dtype=np.uint8)
     landmarks = face.landmarks_478.copy()
     landmarks[:, :2] *= 0.2
     assert FrameGlasses(TOPOLOGY).rims(small, Face(bbox_from_landmarks(landmarks), 0.9, landmarks, 1)) is None
@@ -167,7 +168,8 @@ def test_the_swap_keeps_the_targets_glasses_instead_of_drawing_the_sources() -> 
     off.prepare(spectacled_source())
     drawn = off.swap(frame, face)
     assert drawn.frame_keep is None  # painted over; the source's glasses drawn instead
-    assert build_mesh_swapper(SwapperConfig(target_glasses=False)).settings.target_glasses is False
+    built = build_mesh_swapper(SwapperConfig(target_glasses=False))
+    assert isinstance(built, MeshSwapper) and built.settings.target_glasses is False
 
 
 def test_the_compositor_puts_the_frame_back_where_the_result_asks_after_blending() -> None:
@@ -177,15 +179,16 @@ def test_the_compositor_puts_the_frame_back_where_the_result_asks_after_blending
     swapper.prepare(SourceIdentity(target(glasses=False)[0], source.face))
     result = swapper.swap(frame, face)
     assert result.frame_keep is None
-    band = np.zeros(result.coverage.shape, dtype=np.float32)
-    band[band.shape[0] // 2 : band.shape[0] // 2 + 6] = 1.0
+    height, width = int(result.crop_bgr.shape[0]), int(result.crop_bgr.shape[1])
+    band = np.zeros((height, width), dtype=np.float32)
+    band[height // 2 : height // 2 + 6] = 1.0
     settings = CompositeSettings(blend="multiband", color="shading")
     plain = Compositor(settings).composite(frame, face, result)
     kept = Compositor(settings).composite(frame, face, dataclasses.replace(result, frame_keep=band))
     y0 = int(result.matrix_crop_to_frame[1, 2])
-    rows = slice(y0 + band.shape[0] // 2, y0 + band.shape[0] // 2 + 6)
+    rows = slice(y0 + height // 2, y0 + height // 2 + 6)
     assert np.array_equal(kept[rows], frame[rows])
-    far = slice(y0, y0 + band.shape[0] // 2 - 20)
+    far = slice(y0, y0 + height // 2 - 20)
     assert np.abs(kept[far].astype(int) - plain[far]).max() <= 2  # the rest as blended
 
 
