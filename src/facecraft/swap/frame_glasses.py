@@ -185,7 +185,7 @@ class FrameGlasses:
             if face.track_id is not None:
                 self._tracks[face.track_id] = track
         due = track.looked == 0 or self._calls - track.last_look >= LOOK_EVERY
-        if track.looked < LOOKS and due and _eyes_open(face):
+        if track.looked < LOOKS and due and eyes_open(face):
             self._look(track, frame_bgr, face)
         track.last_call = self._calls
         return track.rims if track.found >= max(1, math.ceil(MIN_FOUND * track.looked)) else None
@@ -208,7 +208,7 @@ class FrameGlasses:
             del self._tracks[key]
 
 
-def _eyes_open(face: Face) -> bool:
+def eyes_open(face: Face) -> bool:
     """Whether both eyes are open enough to look for glasses (``MIN_EYE_OPEN``)."""
     landmarks = face.landmarks_478
     return min(eye_aspect_ratio(landmarks, RIGHT_EYE), eye_aspect_ratio(landmarks, LEFT_EYE)) >= MIN_EYE_OPEN
