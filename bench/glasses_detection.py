@@ -59,8 +59,8 @@ def main() -> int:
     photos = []
     for path in sorted((args.media / "images" / "groups").glob("*.jpg")):
         image = read_image(path)
-        faces = "".join(verdict(FrameGlasses(topology), image, f) for f in analyzer.analyze(image))
-        photos.append(f"{path.stem} {faces}")
+        verdicts = "".join(verdict(FrameGlasses(topology), image, f) for f in analyzer.analyze(image))
+        photos.append(f"{path.stem} {verdicts}")
     print("group photos: " + "  ".join(photos))
     print(f"{1000 * seconds / max(looks, 1):.1f} ms per look (the unwrap and up to two passes of the finder)")
     return 0
