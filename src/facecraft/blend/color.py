@@ -7,7 +7,8 @@ Three layers:
   Statistics are taken every few frames per track and smoothed exponentially, so the tone never jumps
   from one frame to the next. With shading, the lightness's spread is measured on the skin's texture
   (what a blur of ``texture_sigma`` removes), not on its light, and only ever lowered: a crisp, made-up
-  source photo is brought down to the footage's softer contrast (``texture_contrast_min``).
+  source photo is brought down to the footage's softer contrast (``texture_contrast_min``), and a dimmer
+  target lowers it by its light's ratio too (``lightness_scale``).
 - shading (colour mode ``shading``): heavily blurred lightness and chroma of the target and of the render
   over the skin (normalised convolutions, so eyes and mouth are filled in from the skin around them) give
   a lightness gain and a chroma shift: the target's light and colour casts fall on the source's texture,
@@ -85,7 +86,8 @@ class ColorSettings:
     detail_sigma: the high-pass keeps structure finer than this.
     work_face_px: statistics and shading are computed at a scale where the face is about this big.
     texture_sigma, texture_contrast_min (``shading`` only): the lightness contrast of the render's skin
-        texture (what a blur of ``texture_sigma`` removes) is lowered to the target's, never below
+        texture (what a blur of ``texture_sigma`` removes) is lowered to the target's, and to the ratio of
+        the target's light to the render's where the target is dimmer (``lightness_scale``), never below
         ``texture_contrast_min`` of its own and never raised; 1 turns it off. The whole lightness is
         scaled, features included: a sharp photo's dark lashes and red lips against footage of a softer
         face changed more pixels from frame to frame than the footage itself (d30.jpg onto d18.mp4:
@@ -179,6 +181,31 @@ def transfer_gains(
     scale = ratio.astype(np.float32)
     offset = (target.mean - scale * source.mean).astype(np.float32)
     return scale, offset
+
+
+LIGHTNESS_OFFSET = 16.0 * 255.0 / 100.0
+"""CIE L* is 116 Y^(1/3) - 16, so in OpenCV's 8-bit L, ``L + LIGHTNESS_OFFSET`` is proportional to the cube
+root of the luminance: a change of light multiplies it (above L*'s linear toe)."""
+
+
+def light_ratio(source: ColorStats, target: ColorStats) -> float:
+    """How much dimmer (under 1) or brighter the target's skin is than the render's, as the factor a change of
+    light puts on ``L + LIGHTNESS_OFFSET`` (8-bit LAB means)."""
+    source_level = max(float(source.mean[0]) + LIGHTNESS_OFFSET, 1.0)
+    return (float(target.mean[0]) + LIGHTNESS_OFFSET) / source_level
+
+
+def lightness_scale(source: ColorStats, target: ColorStats, contrast_min: float) -> float:
+    """The lightness contrast scale of the tone transfer with shading (``texture_contrast_min``): the
+    texture spreads' ratio, and never more than the light's ratio, within [``contrast_min``, 1].
+
+    A dimmer light scales every lightness difference down with it; shifted only, a dark feature kept its
+    full depth below a much darker skin. d30.jpg onto d3.mp4 (skin L 200 -> 88): her eye make-up
+    became dark sockets, her coral lips maroon, and the swapped face changed more from frame to frame
+    than the target (flicker 1.09; 0.88 with the light's ratio, identity unchanged).
+    """
+    texture = float(target.std[0]) / max(float(source.std[0]), 1e-6)
+    return float(np.clip(min(texture, light_ratio(source, target)), contrast_min, 1.0))
 
 
 def transfer_stats(
@@ -349,6 +376,9 @@ class ColorMatcher:
         if s.mode != "none":
             source_stats, target_stats = self._stats(inputs.track_id, small)
             scale, offset = transfer_gains(source_stats, target_stats, s.ratio_limits())
+            if s.mode == "shading":  # the lightness's contrast follows the light too
+                scale[0] = lightness_scale(source_stats, target_stats, s.texture_contrast_min)
+                offset[0] = target_stats.mean[0] - scale[0] * source_stats.mean[0]
             source_lab = np.asarray(cv2.LUT(source_lab, transfer_lut(scale, offset)), np.uint8)
         if s.mode == "shading" or s.detail_weight > 0.0:
             small_source = small.source_lab * scale + offset

@@ -13,6 +13,8 @@ from facecraft.blend.color import (
     ColorStats,
     blend_stats,
     high_pass,
+    light_ratio,
+    lightness_scale,
     masked_stats,
     shading_maps,
     texture_std,
@@ -289,3 +291,47 @@ def test_chroma_contrast_is_lowered_to_the_targets_but_never_raised(mode: ColorM
     lips = np.array([120.0, 172.0, 155.0], dtype=np.float32)
     moved = lips * scale + offset
     assert moved[1] - target.mean[1] == pytest.approx(lips[1] - source.mean[1], abs=1e-4)
+
+
+def _stats_l(mean: float, std: float) -> ColorStats:
+    return ColorStats(np.array([mean, 128.0, 128.0]), np.array([std, 4.0, 4.0]))
+
+
+def test_a_dimmer_light_lowers_the_lightness_contrast_by_its_ratio() -> None:
+    render = _stats_l(200.0, 10.0)
+    assert light_ratio(render, _stats_l(200.0, 10.0)) == pytest.approx(1.0)
+    dim = light_ratio(render, _stats_l(150.0, 10.0))
+    assert dim == pytest.approx((150.0 + 40.8) / (200.0 + 40.8))  # L* + 16 follows the cube root of the light
+    assert lightness_scale(render, _stats_l(150.0, 10.0), 0.6) == pytest.approx(dim)  # the light decides
+    assert lightness_scale(render, _stats_l(150.0, 6.0), 0.6) == pytest.approx(0.6)  # the texture does
+    assert lightness_scale(render, _stats_l(190.0, 8.0), 0.6) == pytest.approx(0.8)
+    assert lightness_scale(render, _stats_l(60.0, 10.0), 0.6) == pytest.approx(0.6)  # never below the floor
+    assert lightness_scale(render, _stats_l(240.0, 30.0), 0.6) == pytest.approx(1.0)  # never raised
+    assert lightness_scale(render, _stats_l(150.0, 10.0), 1.0) == pytest.approx(1.0)  # turned off
+
+
+def _lab_to_bgr(lab: np.ndarray) -> Frame:
+    out: Frame = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+    return out
+
+
+def test_a_dark_feature_keeps_its_depth_relative_to_the_skin_under_a_dimmer_light() -> None:
+    """A band 60 levels below the render's skin, onto a dimmer but grainier target: shifted only, the band
+    would keep all 60 levels below a darker skin (d30.jpg's eye make-up on d3.mp4: dark sockets)."""
+    skin = _disc()
+    render = np.zeros((SIZE, SIZE, 3), dtype=np.float32)
+    render[...] = (200.0, 136.0, 140.0)
+    band = slice(44, 52)
+    render[band, :, 0] = 140.0
+    skin[band] = 0.0  # a feature (brows, lashes, lips): not skin
+    grain = np.random.default_rng(4).normal(0.0, 20.0, (SIZE, SIZE)).astype(np.float32)
+    target = np.zeros_like(render)
+    target[...] = (150.0, 140.0, 146.0)
+    target[..., 0] += np.asarray(cv2.GaussianBlur(grain, (0, 0), 1.0), dtype=np.float32) * 2.0
+    settings = ColorSettings(mode="shading", detail_weight=0.0)
+    out = ColorMatcher(settings).match(ColorInputs(_lab_to_bgr(render), _lab_to_bgr(target), skin, 80.0))
+    lightness = cv2.cvtColor(out, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
+    depth = float(lightness[30:38, 40:56].mean() - lightness[band, 40:56].mean())
+    expected = 60.0 * (150.0 + 40.8) / (200.0 + 40.8)
+    assert depth == pytest.approx(expected, abs=5.0)
+    assert abs(float(lightness[30:38, 40:56].mean()) - 150.0) < 8.0  # the skin takes the target's tone
