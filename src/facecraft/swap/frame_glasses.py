@@ -5,14 +5,15 @@ rims inside the face's mask while the temple arms stayed outside it, cut off at 
 onto d13.mp4). Glasses sit on the head rigidly, so, per track, a few frames are unwrapped into the
 source texture's frontal layout (``source.unwrap``) and searched with the same finder as the source photo
 (``glasses.find_glasses``: long thin lines, darker or lighter than the skin, below both eyes in most
-directions; on the bundled clips it finds d13's rimless glasses on every frame looked at and nothing on
-the eight clips without glasses). Where glasses are found, the rims' mask, averaged over the looks that
-found them, is placed on every frame by one affine map fitted on the eye corners and the nose bridge
-(``glasses.place_layer``), and the compositor puts the frame's own pixels back there after blending: the
-real rims, with their glints and shadows, over the swapped face.
+directions; on the bundled clips it finds d13's thin half-rim glasses on every frame looked at and
+nothing on the eight clips without glasses: ``bench/glasses_detection.py``). Where glasses are found, the
+rims' mask, averaged over the looks that found them, is placed on every frame by one affine map fitted on
+the eye corners and the nose bridge (``glasses.place_layer``), and the compositor puts the frame's own
+pixels back there after blending: the real rims, with their glints and shadows, over the swapped face.
 
-A track decides on its first frame with both eyes open (``MIN_EYE_OPEN``) and refines its mask over ``LOOKS``
-looks, ``LOOK_EVERY`` frames apart; faces without a track (a still image) are looked at once.
+A track decides on its first frame with both eyes open (``MIN_EYE_OPEN``) and refines its mask over
+``LOOKS`` looks, ``LOOK_EVERY`` of its frames apart; faces without a track (a still image) are looked at
+once.
 """
 
 import math
@@ -94,6 +95,8 @@ class _Track:
     alpha_sum: Mask
     looked: int = 0
     found: int = 0
+    frames: int = 0
+    """How many of this track's frames have been seen (its own count: other faces do not advance it)."""
     last_look: int = 0
     last_call: int = 0
     rims: RimMask | None = None
@@ -184,7 +187,8 @@ class FrameGlasses:
             track = _Track(uv, size_wh, face_px, np.zeros((size_wh[1], size_wh[0]), dtype=np.float32))
             if face.track_id is not None:
                 self._tracks[face.track_id] = track
-        due = track.looked == 0 or self._calls - track.last_look >= LOOK_EVERY
+        track.frames += 1
+        due = track.looked == 0 or track.frames - track.last_look >= LOOK_EVERY
         if track.looked < LOOKS and due and eyes_open(face):
             self._look(track, frame_bgr, face)
         track.last_call = self._calls
@@ -192,7 +196,7 @@ class FrameGlasses:
 
     def _look(self, track: _Track, frame_bgr: Frame, face: Face) -> None:
         track.looked += 1
-        track.last_look = self._calls
+        track.last_look = track.frames
         alpha = look_for_rims(frame_bgr, face, self.topology, track.uv, track.size_wh, track.face_px)
         if alpha is None:
             return
