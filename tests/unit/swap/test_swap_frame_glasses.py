@@ -219,3 +219,20 @@ def test_d13s_glasses_are_found_and_kept_and_clips_without_glasses_have_none(med
     assert (
         float(changed[(result.coverage > 0.9) & ~(result.frame_keep > 0.0)].mean()) > 10.0
     )  # the face is swapped
+
+
+def test_looks_are_spaced_by_each_tracks_own_frames() -> None:
+    """Two faces in every frame: each track's second and third looks come LOOK_EVERY of its own frames
+    apart, not twice as soon."""
+    glasses = FrameGlasses(TOPOLOGY)
+    with_rims, first = target(track_id=1)
+    without, _ = target(glasses=False, track_id=1)
+    other_frame, other = target(track_id=2)
+    assert glasses.rims(with_rims, first) is not None and glasses.rims(other_frame, other) is not None
+    for _ in range(LOOK_EVERY + 3):  # its second look (no rims: 1 of 2 still wears them), not yet the third
+        answer = glasses.rims(without, first)
+        glasses.rims(other_frame, other)
+    assert answer is not None
+    for _ in range(LOOK_EVERY):
+        answer = glasses.rims(without, first)
+    assert answer is None  # the third look: 1 of 3
