@@ -16,9 +16,9 @@ from facecraft.swap.frame_glasses import LOOK_EVERY, LOOKS, FrameGlasses
 from facecraft.swap.glasses import ANCHORS
 from facecraft.swap.mesh import MeshSwapper, MeshSwapSettings, build_mesh_swapper
 from facecraft.swap.source import load_source
-from facecraft.swap.triangles import FACE_OVAL, LEFT_EYELIDS, RIGHT_EYELIDS, load_topology
+from facecraft.swap.triangles import LEFT_EYELIDS, RIGHT_EYELIDS, load_topology
 from facecraft.types import FloatArray, Frame
-from unit.swap.test_swap_mesh import RIM, SKIN, landmarks_of, spectacled_source
+from unit.swap.test_swap_mesh import RIM, spectacled_source
 
 TOPOLOGY = load_topology()
 
@@ -78,29 +78,11 @@ def test_a_face_without_glasses_has_none() -> None:
     assert FrameGlasses(TOPOLOGY).rims(frame, face) is None
 
 
-def thick_rimmed(thickness_px: int) -> tuple[Frame, Face]:
-    """A drawn skin-coloured face (about 290 px) in glasses whose rims are ``thickness_px`` thick."""
-    landmarks = landmarks_of(150.0, (165.0, 172.0))
-    image = np.full((345, 330, 3), 100, dtype=np.uint8)
-    cv2.fillPoly(image, [np.round(landmarks[list(FACE_OVAL), :2]).astype(np.int32)], SKIN)
-    image = np.clip(image + np.random.default_rng(1).normal(0.0, 2.0, image.shape), 0, 255).astype(np.uint8)
-    centres = []
-    for lids in (RIGHT_EYELIDS, LEFT_EYELIDS):
-        points = landmarks[list(lids), :2]
-        centre, width = points.mean(axis=0), float(np.ptp(points[:, 0]))
-        centres.append(centre)
-        cv2.fillPoly(image, [np.round(points).astype(np.int32)], (235, 235, 235))
-        axes = (round(0.9 * width), round(0.65 * width))
-        cv2.ellipse(image, (round(centre[0]), round(centre[1])), axes, 0, 0, 360, RIM, thickness_px)
-    (x0, y0), (x1, y1) = sorted(centres, key=lambda c: float(c[0]))
-    cv2.line(image, (round(x0), round(y0 - 5)), (round(x1), round(y1 - 5)), RIM, thickness_px)
-    return image, Face(bbox_from_landmarks(landmarks), 0.9, landmarks, track_id=1)
-
-
 @pytest.mark.parametrize("thickness_px", [2, 6, 10])
 def test_thin_wire_and_thick_plastic_rims_are_both_found(thickness_px: int) -> None:
     """Up to 3.5% of the face size thick (``RIM_THICKNESS``)."""
-    frame, face = thick_rimmed(thickness_px)
+    drawn = spectacled_source(thickness_px)
+    frame, face = drawn.image_bgr, dataclasses.replace(drawn.face, track_id=1)
     rims = FrameGlasses(TOPOLOGY).rims(frame, face)
     assert rims is not None
     mask = rims.placed(anchors_of(face), frame.shape[:2])

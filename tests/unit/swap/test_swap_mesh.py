@@ -221,8 +221,9 @@ CHEEK_UNDER_EYES = (*RIGHT_CHEEK_UNDER_EYE, *LEFT_CHEEK_UNDER_EYE)
 """Mesh points of the cheeks under the eyes, which a smile or a squint lifts (right side, then left)."""
 
 
-def spectacled_source() -> SourceIdentity:
-    """A drawn skin-coloured face wearing glasses: a rim around each eye and a bridge between them."""
+def spectacled_source(rim_px: int = 2) -> SourceIdentity:
+    """A drawn skin-coloured face wearing glasses: a rim around each eye and a bridge between them,
+    ``rim_px`` thick."""
     landmarks = landmarks_of(150.0, (160.0, 170.0))
     image = np.full((340, 320, 3), 100, dtype=np.uint8)
     cv2.fillPoly(image, [np.round(landmarks[list(FACE_OVAL), :2]).astype(np.int32)], SKIN)
@@ -234,9 +235,9 @@ def spectacled_source() -> SourceIdentity:
         centres.append(centre)
         cv2.fillPoly(image, [np.round(points).astype(np.int32)], (235, 235, 235))
         axes = (round(0.85 * width), round(0.6 * width))
-        cv2.ellipse(image, (round(centre[0]), round(centre[1])), axes, 0, 0, 360, RIM, 2)
+        cv2.ellipse(image, (round(centre[0]), round(centre[1])), axes, 0, 0, 360, RIM, rim_px)
     (x0, y0), (x1, y1) = sorted(centres, key=lambda c: float(c[0]))
-    cv2.line(image, (round(x0), round(y0 - 5)), (round(x1), round(y1 - 5)), RIM, 2)
+    cv2.line(image, (round(x0), round(y0 - 5)), (round(x1), round(y1 - 5)), RIM, rim_px)
     face = Face(bbox_from_landmarks(landmarks), 0.9, landmarks)
     return SourceIdentity(image_bgr=image, face=face)
 
