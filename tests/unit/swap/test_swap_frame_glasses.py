@@ -2,6 +2,7 @@
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -11,13 +12,14 @@ from facecraft.blend.compositor import CompositeSettings, Compositor
 from facecraft.faces.face import Face, bbox_from_landmarks
 from facecraft.media.reader import FrameReader
 from facecraft.pipeline.builder import build_analyzer
+from facecraft.swap import frame_glasses
 from facecraft.swap.base import SourceIdentity, SwapperConfig
-from facecraft.swap.frame_glasses import LOOK_EVERY, LOOKS, FrameGlasses
+from facecraft.swap.frame_glasses import BARE_LOOKS, LOOK_EVERY, LOOKS, FrameGlasses
 from facecraft.swap.glasses import ANCHORS
 from facecraft.swap.mesh import MeshSwapper, MeshSwapSettings, build_mesh_swapper
 from facecraft.swap.source import load_source
 from facecraft.swap.triangles import LEFT_EYELIDS, RIGHT_EYELIDS, load_topology
-from facecraft.types import FloatArray, Frame
+from facecraft.types import FloatArray, Frame, Mask
 from unit.swap.test_swap_mesh import RIM, spectacled_source
 
 TOPOLOGY = load_topology()
@@ -218,3 +220,24 @@ def test_looks_are_spaced_by_each_tracks_own_frames() -> None:
     for _ in range(LOOK_EVERY):
         answer = glasses.rims(without, first)
     assert answer is None  # the third look: 1 of 3
+
+
+def test_a_face_without_glasses_is_looked_at_twice_and_a_face_with_them_four_times(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    looks: list[bool] = []
+    original = frame_glasses.look_for_rims
+
+    def counted(*args: Any) -> Mask | None:
+        found = original(*args)
+        looks.append(found is not None)
+        return found
+
+    monkeypatch.setattr(frame_glasses, "look_for_rims", counted)
+    for glasses_on in (False, True):
+        looks.clear()
+        frame, face = target(glasses=glasses_on)
+        finder = FrameGlasses(TOPOLOGY)
+        for _ in range(LOOKS * LOOK_EVERY + 5):
+            finder.rims(frame, face)
+        assert looks == [glasses_on] * (LOOKS if glasses_on else BARE_LOOKS)
