@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from facecraft.blend.masks import LEFT_EYE, RIGHT_EYE, eye_aspect_ratio
-from facecraft.faces.face import MESH_POINTS, Face
+from facecraft.faces.face import Face
 from facecraft.swap.glasses import ANCHORS, find_glasses, place_layer
 from facecraft.swap.morphology import disc
 from facecraft.swap.source import texture_layout, unwrap
@@ -179,8 +179,7 @@ class FrameGlasses:
         """The rims of the glasses ``face`` wears in the footage, or None (no glasses, or too small)."""
         self._calls += 1
         self._forget_old()
-        xy = face.landmarks_478[:MESH_POINTS, :2]
-        size = float((xy.max(axis=0) - xy.min(axis=0)).max())
+        size = face.size_px
         if size < MIN_FACE_PX:
             return None
         track = self._tracks.get(face.track_id) if face.track_id is not None else None
