@@ -25,7 +25,15 @@ from facecraft.blend.blending import (
 )
 from facecraft.blend.color import COLOR_MODES, ColorInputs, ColorMatcher, ColorMode, ColorSettings
 from facecraft.blend.eye_levels import EyeOpenLevels
-from facecraft.blend.masks import FaceMasks, MaskSettings, build_face_masks, face_size_px, hull_outline
+from facecraft.blend.masks import (
+    FaceMasks,
+    MaskSettings,
+    build_face_masks,
+    face_size_px,
+    hull_outline,
+    soften,
+)
+from facecraft.blend.mouth_opening import frame_mouth_opening
 from facecraft.faces.alignment import crop_bounds_in_frame, transform_points
 from facecraft.faces.face import LANDMARK_POINTS, Face
 from facecraft.swap.base import SwapResult
@@ -61,6 +69,10 @@ class CompositeSettings:
         rendering of the mouth interior (moved with the shape-transferred lips) showed as a dark box with
         red-orange corners on a half-open mouth (d18 at 3.2 s), while the frame's teeth and tongue, blended
         through the feathered inner-lip mask, look natural.
+    mouth_from_pixels: with ``keep_mouth``, what the frame's pixels show as mouth interior (teeth, the
+        dark cavity) beyond the mesh's inner lip contour shows through too (``mouth_opening.py``): the
+        mesh draws wide-open mouths with lips too thick, so the source's lips covered the target's upper
+        teeth and the bottom of its open mouth (d30.jpg onto d18.mp4 at 2.5 s and 4.7 s).
     keep_lips: the frame's own lips show through as well (mouth interior included): for a source photo
         whose mouth is set in an expression. d8.jpg's pout drawn onto d10.mp4 and d20.mp4 kept its pout on
         every frame, and the eval's mesh read those mouths as less open (mouth-opening correlation 0.89;
@@ -87,6 +99,7 @@ class CompositeSettings:
     color_update_every: int = 2
     color_smoothing: float = 0.15
     keep_mouth: bool = True
+    mouth_from_pixels: bool = True
     keep_lips: bool = False
     keep_eyes: bool = True
     eye_color: float = 0.7
@@ -178,6 +191,11 @@ class Compositor:
         open_levels = self._eye_levels.observe(target.track_id, local) if self.settings.keep_eyes else None
         masks = build_face_masks(local, region.size_hw, self._mask_settings, coverage, open_levels)
         alpha, skin = masks.alpha, masks.skin
+        if self.settings.keep_mouth and self.settings.mouth_from_pixels and not self.settings.keep_lips:
+            opening = frame_mouth_opening(target_region, local, face_px)
+            if float(opening.max()) > 0.0:
+                hole = soften(opening, self._mask_settings.hole_feather * face_px)
+                alpha = np.asarray(alpha * (np.float32(1.0) - hole), dtype=np.float32)
         keep = None if result.frame_keep is None else _mask_into_region(result.frame_keep, result, region)
         if keep is not None:  # the frame's own glasses: not skin, and put back after blending
             skin = np.asarray(skin * (np.float32(1.0) - keep), dtype=np.float32)

@@ -1,0 +1,109 @@
+"""The frame's own mouth opening, found in its pixels where the mesh's inner lip contour misses it.
+
+The tracked mesh draws wide-open mouths with lips too thick: on d18.mp4's "O" (2.3-2.7 s) its inner
+lip contour sits well above the bottom of the open mouth, and on the wide-open frames after 4.5 s its
+upper inner lip runs below the upper teeth. The swapped lips are drawn over the rest, so the source's
+red lips covered the target's upper teeth and lay as a thick crescent over the lower part of the
+opening. The compositor shows the frame through the mesh's opening; this module finds what else of the
+frame, inside the outer lip contour, is mouth interior, so that shows through too:
+
+- teeth: lighter than the lips and far less red;
+- the cavity: much darker than the lips;
+
+both measured against the lips' own levels on that frame (the upper quartile of lightness and of
+redness between the two lip contours, which an open mouth's cavity and teeth cannot reach: they cover
+less than half of that band). Only what is connected to the mesh's opening counts (a dark crease on a
+closed lip does not), and small holes in it (the tongue, which is as red as the lips) are filled.
+"""
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from facecraft.swap.triangles import LIPS_INNER, LIPS_OUTER
+from facecraft.types import Frame, Mask
+
+INNER_CORNERS = (78, 308)
+INNER_MIDDLE = (13, 14)
+"""Mesh points of the inner lips: the mouth's corners and the middle of each lip."""
+CAVITY_LIGHTNESS = 0.72
+"""A pixel darker than this fraction of the lips' lightness is the mouth's cavity."""
+TEETH_LIGHTNESS = 1.05
+"""Teeth are lighter than this multiple of the lips' lightness..."""
+TEETH_REDNESS = 0.5
+"""...and less red (a* above neutral) than this fraction of the lips'."""
+MIN_LIP_REDNESS = 4.0
+"""Lips at least this red (8-bit a* above 128) are needed to tell teeth from them; else no teeth."""
+CLOSE = 0.012
+"""The opening found is closed (gaps bridged, the tongue taken in) over this fraction of the face size."""
+MIN_OPENING = 0.002
+"""Openings whose area is under this fraction of the squared face size are nothing to add."""
+OPEN_ASPECT = (0.06, 0.12)
+"""The mesh's mouth aspect (inner lips' height over width) over which the search fades in. A closed
+mouth's only interior is the dark line where the lips meet, and closing it would take in lip."""
+
+
+def frame_mouth_opening(region_bgr: Frame, landmarks: npt.ArrayLike, face_px: float) -> Mask:
+    """Where ``region_bgr`` shows its mouth's interior inside the outer lip contour of ``landmarks``
+    (in the region's pixels), beyond the inner lip contour: H x W float32, 1 there, 0 elsewhere (hard
+    edged; the caller softens it), less while the mouth is barely open (``OPEN_ASPECT``). All zeros when
+    nothing beyond the contour is found."""
+    height, width = region_bgr.shape[:2]
+    out = np.zeros((height, width), dtype=np.float32)
+    points = np.asarray(landmarks, dtype=np.float32)[:, :2]
+    weight = _ramp(_mouth_aspect(points), *OPEN_ASPECT)
+    if weight <= 0.0:
+        return out
+    outer_xy, inner_xy = points[list(LIPS_OUTER)], points[list(LIPS_INNER)]
+    pad = max(2, int(np.ceil(CLOSE * face_px)))
+    x0 = max(int(np.floor(outer_xy[:, 0].min())) - pad, 0)
+    y0 = max(int(np.floor(outer_xy[:, 1].min())) - pad, 0)
+    x1 = min(int(np.ceil(outer_xy[:, 0].max())) + pad + 1, width)
+    y1 = min(int(np.ceil(outer_xy[:, 1].max())) + pad + 1, height)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return out
+    shift = np.array([x0, y0], dtype=np.float32)
+    box_hw = (y1 - y0, x1 - x0)
+    outer = _fill(outer_xy - shift, box_hw)
+    inner = _fill(inner_xy - shift, box_hw)
+    lips = outer & ~inner
+    if int(lips.sum()) < 16:
+        return out
+    lab = cv2.cvtColor(np.ascontiguousarray(region_bgr[y0:y1, x0:x1]), cv2.COLOR_BGR2LAB)
+    lightness = lab[..., 0].astype(np.float32)
+    redness = lab[..., 1].astype(np.float32) - 128.0
+    lip_lightness = float(np.percentile(lightness[lips], 75))
+    lip_redness = float(np.percentile(redness[lips], 75))
+    interior = lightness < CAVITY_LIGHTNESS * lip_lightness
+    if lip_redness >= MIN_LIP_REDNESS:
+        interior |= (lightness > TEETH_LIGHTNESS * lip_lightness) & (redness < TEETH_REDNESS * lip_redness)
+    interior &= outer
+    # Connected to the mesh's opening (its contour drawn as a line too: a barely open mouth's has no area).
+    seed = inner.astype(np.uint8)
+    cv2.polylines(seed, [np.round(inner_xy - shift).astype(np.int32)], True, 1, 2)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pad + 1, 2 * pad + 1))
+    bridged = cv2.morphologyEx((interior | inner).astype(np.uint8), cv2.MORPH_CLOSE, kernel)
+    closed = ((bridged > 0) & outer).astype(np.uint8)
+    count, labels = cv2.connectedComponents(closed, connectivity=8)
+    touching = np.unique(labels[(seed > 0) & (closed > 0)])
+    opening = np.isin(labels, touching[touching > 0]) & ~inner
+    if count <= 1 or float(opening.sum()) < MIN_OPENING * face_px * face_px:
+        return out
+    out[y0:y1, x0:x1] = opening.astype(np.float32) * np.float32(weight)
+    return out
+
+
+def _mouth_aspect(points: npt.NDArray[np.float32]) -> float:
+    width = float(np.linalg.norm(points[INNER_CORNERS[0]] - points[INNER_CORNERS[1]]))
+    height = float(np.linalg.norm(points[INNER_MIDDLE[0]] - points[INNER_MIDDLE[1]]))
+    return height / max(width, 1e-6)
+
+
+def _ramp(value: float, start: float, end: float) -> float:
+    return float(np.clip((value - start) / (end - start), 0.0, 1.0))
+
+
+def _fill(polygon_xy: npt.NDArray[np.float32], size_hw: tuple[int, int]) -> npt.NDArray[np.bool_]:
+    canvas = np.zeros(size_hw, dtype=np.uint8)
+    cv2.fillPoly(canvas, [np.round(polygon_xy).astype(np.int32)], 1)
+    return canvas > 0
