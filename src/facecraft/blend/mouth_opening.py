@@ -8,7 +8,8 @@ opening. The compositor shows the frame through the mesh's opening; this module 
 frame, inside the outer lip contour, is mouth interior, so that shows through too:
 
 - teeth: lighter than the lips and far less red;
-- the cavity: much darker than the lips;
+- the cavity: much darker than the lips, and not on the upper lip (a darker upper lip than a glossy
+  lower one is common; the mesh's error there is the other way, its inner upper lip over the teeth);
 
 both measured against the lips' own levels on that frame (the upper quartile of lightness and of
 redness between the two lip contours, which an open mouth's cavity and teeth cannot reach: they cover
@@ -23,6 +24,8 @@ import numpy.typing as npt
 from facecraft.swap.triangles import LIPS_INNER, LIPS_OUTER
 from facecraft.types import Frame, Mask
 
+UPPER = 11
+"""The first UPPER points of ``LIPS_OUTER`` and ``LIPS_INNER`` run along the upper lip, corner to corner."""
 INNER_CORNERS = (78, 308)
 INNER_MIDDLE = (13, 14)
 """Mesh points of the inner lips: the mouth's corners and the middle of each lip."""
@@ -41,6 +44,10 @@ MIN_OPENING = 0.002
 OPEN_ASPECT = (0.06, 0.12)
 """The mesh's mouth aspect (inner lips' height over width) over which the search fades in. A closed
 mouth's only interior is the dark line where the lips meet, and closing it would take in lip."""
+CAVITY_ASPECT = (0.4, 0.5)
+"""The cavity is looked for only in mouths this wide open (fading in). On a half-open mouth the mesh's
+lips are about right, and darkness is no proof: d20.mp4's shaded lower lip is as dark as d18.mp4's open
+mouth (0.35-0.6 of the skin's lightness for both). d18's wide-open mouths reach 0.49-0.65, d20's 0.43."""
 
 
 def frame_mouth_opening(region_bgr: Frame, landmarks: npt.ArrayLike, face_px: float) -> Mask:
@@ -51,7 +58,8 @@ def frame_mouth_opening(region_bgr: Frame, landmarks: npt.ArrayLike, face_px: fl
     height, width = region_bgr.shape[:2]
     out = np.zeros((height, width), dtype=np.float32)
     points = np.asarray(landmarks, dtype=np.float32)[:, :2]
-    weight = _ramp(_mouth_aspect(points), *OPEN_ASPECT)
+    aspect = _mouth_aspect(points)
+    weight, cavity_weight = _ramp(aspect, *OPEN_ASPECT), _ramp(aspect, *CAVITY_ASPECT)
     if weight <= 0.0:
         return out
     outer_xy, inner_xy = points[list(LIPS_OUTER)], points[list(LIPS_INNER)]
@@ -74,10 +82,15 @@ def frame_mouth_opening(region_bgr: Frame, landmarks: npt.ArrayLike, face_px: fl
     redness = lab[..., 1].astype(np.float32) - 128.0
     lip_lightness = float(np.percentile(lightness[lips], 75))
     lip_redness = float(np.percentile(redness[lips], 75))
-    interior = lightness < CAVITY_LIGHTNESS * lip_lightness
+    # Dark below the upper lip only: a darker upper lip than a glossy lower one (d20.mp4's) is not a
+    # cavity, and the mesh puts the inner upper lip too low over teeth, not over a dark gap.
+    upper_lip = _fill(np.concatenate([outer_xy[:UPPER], inner_xy[:UPPER][::-1]]) - shift, box_hw)
+    cavity = (lightness < CAVITY_LIGHTNESS * lip_lightness) & ~upper_lip & outer
+    teeth = np.zeros(box_hw, dtype=bool)
     if lip_redness >= MIN_LIP_REDNESS:
-        interior |= (lightness > TEETH_LIGHTNESS * lip_lightness) & (redness < TEETH_REDNESS * lip_redness)
-    interior &= outer
+        light = lightness > TEETH_LIGHTNESS * lip_lightness
+        teeth = light & (redness < TEETH_REDNESS * lip_redness) & outer
+    interior = teeth | cavity if cavity_weight > 0.0 else teeth
     # Connected to the mesh's opening (its contour drawn as a line too: a barely open mouth's has no area).
     seed = inner.astype(np.uint8)
     cv2.polylines(seed, [np.round(inner_xy - shift).astype(np.int32)], True, 1, 2)
@@ -89,7 +102,9 @@ def frame_mouth_opening(region_bgr: Frame, landmarks: npt.ArrayLike, face_px: fl
     opening = np.isin(labels, touching[touching > 0]) & ~inner
     if count <= 1 or float(opening.sum()) < MIN_OPENING * face_px * face_px:
         return out
-    out[y0:y1, x0:x1] = opening.astype(np.float32) * np.float32(weight)
+    # Teeth count as soon as the mouth opens; the cavity and what the closing bridged only when it is wide.
+    values = np.where(teeth, weight, min(weight, cavity_weight)).astype(np.float32)
+    out[y0:y1, x0:x1] = np.where(opening, values, np.float32(0.0))
     return out
 
 

@@ -17,6 +17,8 @@ SIZE_HW = (300, 320)
 CENTER = (160.0, 130.0)
 FACE = 200.0
 SKIN, LIPS, CAVITY, TEETH = (150, 170, 215), (70, 70, 190), (40, 35, 70), (215, 230, 235)
+WIDE = 0.14
+"""The schematic mouth's opening for a wide-open mouth (the mesh's mouth aspect 0.5)."""
 Bool = npt.NDArray[np.bool_]
 
 
@@ -52,7 +54,7 @@ def _mouth_frame(landmarks: FloatArray, teeth: bool = True, lower_drop: int = 8)
 
 
 def test_the_cavity_below_and_the_teeth_above_the_mesh_opening_are_found() -> None:
-    landmarks = schematic_landmarks(CENTER, FACE, mouth_open=0.08)
+    landmarks = schematic_landmarks(CENTER, FACE, mouth_open=WIDE)
     frame, truth = _mouth_frame(landmarks)
     found = frame_mouth_opening(frame, landmarks, masks.face_size_px(landmarks)) > 0.5
     assert truth.sum() > 300
@@ -64,9 +66,20 @@ def test_the_cavity_below_and_the_teeth_above_the_mesh_opening_are_found() -> No
     assert not (found & _polygon(landmarks, masks.LIPS_INNER)).any(), "the mesh's opening is kept anyway"
 
 
+def test_a_half_open_mouth_gives_its_teeth_but_not_its_darkness() -> None:
+    """On a half-open mouth the mesh's lips are about right, and a shaded lip is as dark as a cavity."""
+    landmarks = schematic_landmarks(CENTER, FACE, mouth_open=0.07)
+    frame, truth = _mouth_frame(landmarks)
+    _, without_teeth = _mouth_frame(landmarks, teeth=False)
+    found = frame_mouth_opening(frame, landmarks, masks.face_size_px(landmarks)) > 0.5
+    teeth = truth & ~without_teeth
+    assert (found & teeth).sum() >= 0.8 * teeth.sum()
+    assert (found & without_teeth).sum() <= 0.1 * without_teeth.sum()
+
+
 def test_pale_lips_give_no_teeth_but_the_cavity_still_counts() -> None:
     """Lips hardly redder than neutral cannot be told from teeth by redness: only the cavity is taken."""
-    landmarks = schematic_landmarks(CENTER, FACE, mouth_open=0.08)
+    landmarks = schematic_landmarks(CENTER, FACE, mouth_open=WIDE)
     frame, truth = _mouth_frame(landmarks)
     lab = cv2.cvtColor(frame, cv2.COLOR_BGR2LAB)
     lab[..., 1] = 128
@@ -81,7 +94,7 @@ def test_a_closed_mouth_and_dark_spots_apart_from_the_opening_add_nothing() -> N
     closed = schematic_landmarks(CENTER, FACE, mouth_open=0.0)
     frame, _ = _mouth_frame(closed, teeth=False, lower_drop=0)
     assert frame_mouth_opening(frame, closed, masks.face_size_px(closed)).max() == 0.0
-    landmarks = schematic_landmarks(CENTER, FACE, mouth_open=0.08)
+    landmarks = schematic_landmarks(CENTER, FACE, mouth_open=WIDE)
     frame = np.zeros((*SIZE_HW, 3), dtype=np.uint8)
     frame[:] = SKIN
     frame[_polygon(landmarks, masks.LIPS_OUTER)] = LIPS
@@ -92,7 +105,7 @@ def test_a_closed_mouth_and_dark_spots_apart_from_the_opening_add_nothing() -> N
 
 
 def test_the_compositor_shows_the_frame_where_its_mouth_is_open() -> None:
-    landmarks = schematic_landmarks(CENTER, FACE, mouth_open=0.08)
+    landmarks = schematic_landmarks(CENTER, FACE, mouth_open=WIDE)
     frame, truth = _mouth_frame(landmarks)
     face = face_from_landmarks(landmarks)
     x0, y0 = (int(v) - 20 for v in face.bbox_xyxy[:2])
