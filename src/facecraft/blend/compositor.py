@@ -31,7 +31,6 @@ from facecraft.blend.masks import (
     build_face_masks,
     face_size_px,
     hull_outline,
-    soften,
 )
 from facecraft.blend.mouth_opening import frame_mouth_opening
 from facecraft.faces.alignment import crop_bounds_in_frame, transform_points
@@ -192,10 +191,10 @@ class Compositor:
         masks = build_face_masks(local, region.size_hw, self._mask_settings, coverage, open_levels)
         alpha, skin = masks.alpha, masks.skin
         if self.settings.keep_mouth and self.settings.mouth_from_pixels and not self.settings.keep_lips:
-            opening = frame_mouth_opening(target_region, local, face_px)
+            hole_px = self._mask_settings.hole_feather * face_px
+            opening = frame_mouth_opening(target_region, local, face_px, hole_px)
             if float(opening.max()) > 0.0:
-                hole = soften(opening, self._mask_settings.hole_feather * face_px)
-                alpha = np.asarray(alpha * (np.float32(1.0) - hole), dtype=np.float32)
+                alpha = np.asarray(alpha * (np.float32(1.0) - opening), dtype=np.float32)
         keep = None if result.frame_keep is None else _mask_into_region(result.frame_keep, result, region)
         if keep is not None:  # the frame's own glasses: not skin, and put back after blending
             skin = np.asarray(skin * (np.float32(1.0) - keep), dtype=np.float32)

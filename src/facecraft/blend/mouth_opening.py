@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from facecraft.blend.masks import soften
 from facecraft.swap.triangles import LIPS_INNER, LIPS_OUTER
 from facecraft.types import Frame, Mask
 
@@ -50,11 +51,13 @@ lips are about right, and darkness is no proof: d20.mp4's shaded lower lip is as
 mouth (0.35-0.6 of the skin's lightness for both). d18's wide-open mouths reach 0.49-0.65, d20's 0.43."""
 
 
-def frame_mouth_opening(region_bgr: Frame, landmarks: npt.ArrayLike, face_px: float) -> Mask:
+def frame_mouth_opening(
+    region_bgr: Frame, landmarks: npt.ArrayLike, face_px: float, feather_px: float = 0.0
+) -> Mask:
     """Where ``region_bgr`` shows its mouth's interior inside the outer lip contour of ``landmarks``
-    (in the region's pixels), beyond the inner lip contour: H x W float32, 1 there, 0 elsewhere (hard
-    edged; the caller softens it), less while the mouth is barely open (``OPEN_ASPECT``). All zeros when
-    nothing beyond the contour is found."""
+    (in the region's pixels), beyond the inner lip contour: H x W float32, 1 there, 0 elsewhere, less
+    while the mouth is barely open (``OPEN_ASPECT``, ``CAVITY_ASPECT``); softened over ``feather_px``
+    (``masks.soften``; 0 leaves it hard-edged). All zeros when nothing beyond the contour is found."""
     height, width = region_bgr.shape[:2]
     out = np.zeros((height, width), dtype=np.float32)
     points = np.asarray(landmarks, dtype=np.float32)[:, :2]
@@ -63,7 +66,8 @@ def frame_mouth_opening(region_bgr: Frame, landmarks: npt.ArrayLike, face_px: fl
     if weight <= 0.0:
         return out
     outer_xy, inner_xy = points[list(LIPS_OUTER)], points[list(LIPS_INNER)]
-    pad = max(2, int(np.ceil(CLOSE * face_px)))
+    close_px = max(2, int(np.ceil(CLOSE * face_px)))
+    pad = max(close_px, int(np.ceil(3.0 * feather_px)))  # room for the closing and the softening
     x0 = max(int(np.floor(outer_xy[:, 0].min())) - pad, 0)
     y0 = max(int(np.floor(outer_xy[:, 1].min())) - pad, 0)
     x1 = min(int(np.ceil(outer_xy[:, 0].max())) + pad + 1, width)
@@ -94,7 +98,7 @@ def frame_mouth_opening(region_bgr: Frame, landmarks: npt.ArrayLike, face_px: fl
     # Connected to the mesh's opening (its contour drawn as a line too: a barely open mouth's has no area).
     seed = inner.astype(np.uint8)
     cv2.polylines(seed, [np.round(inner_xy - shift).astype(np.int32)], True, 1, 2)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pad + 1, 2 * pad + 1))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * close_px + 1, 2 * close_px + 1))
     bridged = cv2.morphologyEx((interior | inner).astype(np.uint8), cv2.MORPH_CLOSE, kernel)
     closed = ((bridged > 0) & outer).astype(np.uint8)
     count, labels = cv2.connectedComponents(closed, connectivity=8)
@@ -104,7 +108,8 @@ def frame_mouth_opening(region_bgr: Frame, landmarks: npt.ArrayLike, face_px: fl
         return out
     # Teeth count as soon as the mouth opens; the cavity and what the closing bridged only when it is wide.
     values = np.where(teeth, weight, min(weight, cavity_weight)).astype(np.float32)
-    out[y0:y1, x0:x1] = np.where(opening, values, np.float32(0.0))
+    found = np.where(opening, values, np.float32(0.0)).astype(np.float32)
+    out[y0:y1, x0:x1] = soften(found, feather_px) if feather_px > 0.0 else found
     return out
 
 
