@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from facecraft.blend.masks import soften
+from facecraft.faces.face import opening_ratio
 from facecraft.swap.triangles import LIPS_INNER, LIPS_OUTER
 from facecraft.types import Frame, Mask
 
@@ -61,7 +62,7 @@ def frame_mouth_opening(
     height, width = region_bgr.shape[:2]
     out = np.zeros((height, width), dtype=np.float32)
     points = np.asarray(landmarks, dtype=np.float32)[:, :2]
-    aspect = _mouth_aspect(points)
+    aspect = opening_ratio(points, (INNER_MIDDLE,), INNER_CORNERS)
     weight, cavity_weight = _ramp(aspect, *OPEN_ASPECT), _ramp(aspect, *CAVITY_ASPECT)
     if weight <= 0.0:
         return out
@@ -111,12 +112,6 @@ def frame_mouth_opening(
     found = np.where(opening, values, np.float32(0.0)).astype(np.float32)
     out[y0:y1, x0:x1] = soften(found, feather_px) if feather_px > 0.0 else found
     return out
-
-
-def _mouth_aspect(points: npt.NDArray[np.float32]) -> float:
-    width = float(np.linalg.norm(points[INNER_CORNERS[0]] - points[INNER_CORNERS[1]]))
-    height = float(np.linalg.norm(points[INNER_MIDDLE[0]] - points[INNER_MIDDLE[1]]))
-    return height / max(width, 1e-6)
 
 
 def _ramp(value: float, start: float, end: float) -> float:
