@@ -178,7 +178,7 @@ def gaze_offset(landmarks: npt.ArrayLike, eye: EyeIndices) -> float:
     return float(np.linalg.norm(xy[eye.iris_center] - middle)) / width
 
 
-def _ramp(value: float, start: float, end: float) -> float:
+def ramp(value: float, start: float, end: float) -> float:
     """0 at ``start``, 1 at ``end``, smoothstep between (either order)."""
     t = min(max((value - start) / (end - start), 0.0), 1.0)
     return t * t * (3.0 - 2.0 * t)
@@ -193,13 +193,13 @@ def eye_keep_weights(
     """
     half_ear, half_away = 0.5 * settings.ear_band, 0.5 * settings.away_band
     ear = eye_aspect_ratio(landmarks, eye)
-    closed = _ramp(ear, settings.closed_ear + half_ear, settings.closed_ear - half_ear)
+    closed = ramp(ear, settings.closed_ear + half_ear, settings.closed_ear - half_ear)
     if open_level is not None and open_level > 0.0:
         half_relative = 0.5 * settings.relative_band
         start, end = settings.closed_relative + half_relative, settings.closed_relative - half_relative
-        closed = max(closed, _ramp(ear / open_level, start, end))
+        closed = max(closed, ramp(ear / open_level, start, end))
     offset = gaze_offset(landmarks, eye)
-    away = _ramp(offset, settings.away_offset - half_away, settings.away_offset + half_away)
+    away = ramp(offset, settings.away_offset - half_away, settings.away_offset + half_away)
     return closed, away
 
 

@@ -11,17 +11,18 @@ frame, inside the outer lip contour, is mouth interior, so that shows through to
 - the cavity: much darker than the lips, and not on the upper lip (a darker upper lip than a glossy
   lower one is common; the mesh's error there is the other way, its inner upper lip over the teeth);
 
-both measured against the lips' own levels on that frame (the upper quartile of lightness and of
-redness between the two lip contours, which an open mouth's cavity and teeth cannot reach: they cover
-less than half of that band). Only what is connected to the mesh's opening counts (a dark crease on a
-closed lip does not), and small holes in it (the tongue, which is as red as the lips) are filled.
+both measured against the lips' own levels on that frame: the upper quartile of lightness and of
+redness between the two lip contours, which the cavity does not pull down unless it fills three
+quarters of that band, nor the teeth push up unless they fill a quarter of it. Only what is connected
+to the mesh's opening counts (a dark crease on a closed lip does not), and small holes in it (the
+tongue, which is as red as the lips) are filled.
 """
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from facecraft.blend.masks import soften
+from facecraft.blend.masks import ramp, soften
 from facecraft.faces.face import opening_ratio
 from facecraft.swap.triangles import LIPS_INNER, LIPS_OUTER
 from facecraft.types import Frame, Mask
@@ -63,7 +64,7 @@ def frame_mouth_opening(
     out = np.zeros((height, width), dtype=np.float32)
     points = np.asarray(landmarks, dtype=np.float32)[:, :2]
     aspect = opening_ratio(points, (INNER_MIDDLE,), INNER_CORNERS)
-    weight, cavity_weight = _ramp(aspect, *OPEN_ASPECT), _ramp(aspect, *CAVITY_ASPECT)
+    weight, cavity_weight = ramp(aspect, *OPEN_ASPECT), ramp(aspect, *CAVITY_ASPECT)
     if weight <= 0.0:
         return out
     outer_xy, inner_xy = points[list(LIPS_OUTER)], points[list(LIPS_INNER)]
@@ -112,10 +113,6 @@ def frame_mouth_opening(
     found = np.where(opening, values, np.float32(0.0)).astype(np.float32)
     out[y0:y1, x0:x1] = soften(found, feather_px) if feather_px > 0.0 else found
     return out
-
-
-def _ramp(value: float, start: float, end: float) -> float:
-    return float(np.clip((value - start) / (end - start), 0.0, 1.0))
 
 
 def _fill(polygon_xy: npt.NDArray[np.float32], size_hw: tuple[int, int]) -> npt.NDArray[np.bool_]:
