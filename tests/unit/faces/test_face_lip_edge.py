@@ -72,3 +72,45 @@ def test_a_mouth_at_the_frames_edge_is_read_without_error() -> None:
     refined = lower_lip_to_edge(mouth_frame(cavity_bottom=12.0), landmarks)
     assert refined.shape == landmarks.shape
     assert np.isfinite(refined).all()
+
+
+SKIN = (150, 170, 215)
+"""Lighter and less red than ``LIP`` (LAB a* 14 against 22)."""
+
+
+def lip_frame(lip_bottom: float, cavity_bottom: float) -> Frame:
+    """Skin, with a lip-coloured mouth reaching ``lip_bottom`` px below the corners' line and the mouth's
+    dark inside it reaching ``cavity_bottom``: a wide-open "O" whose lower lip is lower than the mesh says."""
+    frame = np.zeros((200, 200, 3), dtype=np.uint8)
+    frame[:] = SKIN
+    for bottom, colour, half_width in (
+        (lip_bottom, LIP, HALF_WIDTH + 6.0),
+        (cavity_bottom, CAVITY, HALF_WIDTH),
+    ):
+        half_height = (bottom + 16.0) / 2
+        centre = (round(CENTRE[0]), round(CENTRE[1] + bottom - half_height))
+        cv2.ellipse(frame, centre, (round(half_width), round(half_height)), 0, 0, 360, colour, -1)
+    return frame
+
+
+def test_the_outer_lower_lip_moves_down_to_where_the_lips_red_ends_then_the_inner_to_the_dark() -> None:
+    landmarks = mouth_landmarks(lower_gap=4.0, outer_drop=14.0)
+    refined = lower_lip_to_edge(lip_frame(lip_bottom=28.0, cavity_bottom=18.0), landmarks)
+    assert refined[17, 1] == pytest.approx(CENTRE[1] + 28.0, abs=2.5), (
+        "the outer lip's middle at the red's end"
+    )
+    assert refined[14, 1] == pytest.approx(CENTRE[1] + 18.0, abs=2.5), (
+        "the inner lip's middle at the dark's end"
+    )
+    outer_corner = LOWER_OUTER[0]
+    assert 0.0 < refined[outer_corner, 1] - landmarks[outer_corner, 1] < refined[17, 1] - landmarks[17, 1]
+    moved = set(LOWER_INNER) | set(LOWER_OUTER)
+    untouched = [i for i in range(LANDMARK_POINTS) if i not in moved]
+    np.testing.assert_array_equal(refined[untouched], landmarks[untouched])
+
+
+def test_a_lip_that_ends_at_its_landmark_keeps_its_outer_edge() -> None:
+    landmarks = mouth_landmarks(lower_gap=4.0, outer_drop=25.0)
+    refined = lower_lip_to_edge(lip_frame(lip_bottom=25.0, cavity_bottom=12.0), landmarks)
+    np.testing.assert_allclose(refined[list(LOWER_OUTER)], landmarks[list(LOWER_OUTER)], atol=1e-4)
+    assert refined[14, 1] == pytest.approx(CENTRE[1] + 12.0, abs=2.0)
