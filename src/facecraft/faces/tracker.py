@@ -26,7 +26,7 @@ class TrackerSettings:
     for re-identification; revive_distance: how far (in face sizes) a returning face may be from where
     its track was lost; smoothing: the causal filter on emitted landmarks (None: raw, for a centred
     smoothing later, ``faces.lookahead``); refine_open_mouth: open mouths are fitted a second time in a
-    larger crop (``faces.open_mouth``) and their lower inner lip is moved down to the edge the frame shows
+    larger crop (``faces.open_mouth``) and their lower lip is moved down to the edges the frame shows
     (``faces.lip_edge``)."""
 
     detect_every: int = 10
