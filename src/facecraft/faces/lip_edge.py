@@ -18,8 +18,9 @@ frame's lip (its redness, LAB a*) runs from 1.2 to 2.2 lip thicknesses below the
 where the mesh puts it between 0 and 1, and the swap drew the source's lower lip as a thin ring inside the
 opening with the target's own lower lip showing below it. So first the same lines are read further down,
 in redness: where the lip's red clearly gives way to the skin (a fall of at least ``MIN_RED_STEP``, redder
-above than below by as much) beyond the outer lip's landmark, the outer lower lip moves down to it the same
-way (median, tapered, never up); then the inner lip's edge is looked for between the lip's new bounds.
+above than below by as much) more than ``OUTER_SLACK`` beyond the outer lip's landmark, the outer lower lip
+moves down to it the same way (median, tapered, never up); then the inner lip's edge is looked for between
+the lip's new bounds.
 """
 
 import cv2
@@ -56,7 +57,7 @@ BLUR_PX = 1.0
 OUTER_FROM = 0.7
 OUTER_REACH = 3.0
 """The outer lip's edge is looked for from ``OUTER_FROM`` to ``OUTER_REACH`` lip thicknesses below the inner
-lip (1 is the outer lip's landmark); it is taken only beyond 1."""
+lip (1 is the outer lip's landmark); it is taken only beyond 1 + ``OUTER_SLACK``."""
 OUTER_SLACK = 0.25
 """An outer edge found less than this far (lip thicknesses) beyond the landmark leaves it where it is."""
 OUTER_SAMPLES = 49
