@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from facecraft.blend.masks import LEFT_EYE, RIGHT_EYE, eye_aspect_ratio
-from facecraft.faces.open_mouth import mouth_aspect
+from facecraft.faces.face import mouth_aspect
 from facecraft.media.reader import FrameReader
 from facecraft.pipeline.builder import build_analyzer
 from facecraft.types import Frame

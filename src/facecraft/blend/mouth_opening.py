@@ -23,15 +23,12 @@ import numpy as np
 import numpy.typing as npt
 
 from facecraft.blend.masks import ramp, soften
-from facecraft.faces.face import opening_ratio
+from facecraft.faces.face import mouth_aspect
 from facecraft.swap.triangles import LIPS_INNER, LIPS_OUTER
 from facecraft.types import Frame, Mask
 
 UPPER = 11
 """The first UPPER points of ``LIPS_OUTER`` and ``LIPS_INNER`` run along the upper lip, corner to corner."""
-INNER_CORNERS = (78, 308)
-INNER_MIDDLE = (13, 14)
-"""Mesh points of the inner lips: the mouth's corners and the middle of each lip."""
 CAVITY_LIGHTNESS = 0.72
 """A pixel darker than this fraction of the lips' lightness is the mouth's cavity."""
 TEETH_LIGHTNESS = 1.05
@@ -63,7 +60,7 @@ def frame_mouth_opening(
     height, width = region_bgr.shape[:2]
     out = np.zeros((height, width), dtype=np.float32)
     points = np.asarray(landmarks, dtype=np.float32)[:, :2]
-    aspect = opening_ratio(points, (INNER_MIDDLE,), INNER_CORNERS)
+    aspect = mouth_aspect(points)
     weight, cavity_weight = ramp(aspect, *OPEN_ASPECT), ramp(aspect, *CAVITY_ASPECT)
     if weight <= 0.0:
         return out

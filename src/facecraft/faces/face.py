@@ -139,6 +139,17 @@ def opening_ratio(
     return sum(heights) / len(heights) / max(width, _MIN_OPENING_WIDTH_PX)
 
 
+MOUTH_GAP = (13, 14)
+"""Mesh points at the middle of the upper and lower inner lip."""
+MOUTH_CORNERS = (78, 308)
+"""Mesh points at the inner mouth corners."""
+
+
+def mouth_aspect(landmarks_478: FloatArray) -> float:
+    """The inner mouth's opening (at its middle) over its width."""
+    return opening_ratio(landmarks_478, (MOUTH_GAP,), MOUTH_CORNERS)
+
+
 def bbox_from_landmarks(landmarks: FloatArray) -> FloatArray:
     """Tight box around the landmarks' x, y."""
     xy = landmarks[:, :2]

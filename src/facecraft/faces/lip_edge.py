@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from facecraft.faces.open_mouth import mouth_aspect
+from facecraft.faces.face import mouth_aspect
 from facecraft.types import FloatArray, Frame
 
 LOWER_INNER = (95, 88, 178, 87, 14, 317, 402, 318, 324)

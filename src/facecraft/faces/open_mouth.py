@@ -16,14 +16,10 @@ import math
 import numpy as np
 
 from facecraft.faces.analyzer import LandmarkFitter
-from facecraft.faces.face import MESH_POINTS, opening_ratio
+from facecraft.faces.face import MESH_POINTS, MOUTH_CORNERS, mouth_aspect
 from facecraft.faces.roi import FaceRoi, roi_from_landmarks
 from facecraft.types import FloatArray, Frame
 
-MOUTH_GAP = (13, 14)
-"""Mesh points at the middle of the upper and lower inner lip."""
-MOUTH_CORNERS = (78, 308)
-"""Mesh points at the inner mouth corners."""
 OPEN_RAMP = (0.2, 0.35)
 """The re-fit's mouth is blended in from none to all as the tracked mouth's aspect (gap over width)
 goes from the first value to the second; below the first no second fit runs."""
@@ -39,11 +35,6 @@ FADE = 0.25
 """The re-fit's points are taken fully within REACH mouth widths of the mouth's centre, fading out beyond
 (Gaussian, FADE mouth widths; nothing past two of them), so the jaw, cheeks and eyes stay the tracked
 fit's."""
-
-
-def mouth_aspect(landmarks_478: FloatArray) -> float:
-    """The inner mouth's opening (at its middle) over its width."""
-    return opening_ratio(landmarks_478, (MOUTH_GAP,), MOUTH_CORNERS)
 
 
 def refit_crop(landmarks_478: FloatArray) -> FaceRoi:

@@ -4,9 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
-from facecraft.faces.face import LANDMARK_POINTS
+from facecraft.faces.face import LANDMARK_POINTS, mouth_aspect
 from facecraft.faces.lip_edge import LOWER_INNER, LOWER_OUTER, lower_lip_to_edge
-from facecraft.faces.open_mouth import mouth_aspect
 from facecraft.types import FloatArray, Frame
 
 CENTRE = (100.0, 100.0)

@@ -5,15 +5,9 @@ import numpy.typing as npt
 import pytest
 
 from facecraft.faces.analyzer import FaceAnalyzer
-from facecraft.faces.face import LANDMARK_POINTS, Detection
+from facecraft.faces.face import LANDMARK_POINTS, MOUTH_CORNERS, MOUTH_GAP, Detection, mouth_aspect
 from facecraft.faces.mesh import MeshFit
-from facecraft.faces.open_mouth import (
-    CROP_SCALE,
-    MOUTH_CORNERS,
-    MOUTH_GAP,
-    mouth_aspect,
-    refine_open_mouth,
-)
+from facecraft.faces.open_mouth import CROP_SCALE, refine_open_mouth
 from facecraft.faces.roi import FaceRoi, roi_from_landmarks
 from facecraft.faces.tracker import FaceTracker, TrackerSettings, _Track
 from facecraft.swap.triangles import load_topology
