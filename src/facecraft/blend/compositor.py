@@ -184,6 +184,9 @@ class Compositor:
             self.last_timings_ms = clock.done()
             return output
         target_region = frame_bgr[region.y0 : region.y1, region.x0 : region.x1]
+        if result.moved_frame is not None:  # the frame reshaped with the face (the swapper moved its outline)
+            _paste_moved_frame(output, result)
+            target_region = output[region.y0 : region.y1, region.x0 : region.x1].copy()
         source_region, coverage = _warp_into_region(result, region)
         clock.lap("region")
         local = (landmarks - np.array([region.x0, region.y0], dtype=np.float32)).astype(np.float32)
@@ -281,6 +284,23 @@ def _warp_into_region(result: SwapResult, region: _Region) -> tuple[Frame, Mask]
         result.crop_bgr, local, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
     return np.asarray(source, dtype=np.uint8), _mask_into_region(result.coverage, result, region)
+
+
+def _paste_moved_frame(frame_bgr: Frame, result: SwapResult) -> None:
+    """Put the swapper's moved crop of the frame in place, in ``frame_bgr`` itself."""
+    assert result.moved_frame is not None
+    height, width = frame_bgr.shape[:2]
+    crop_h, crop_w = result.moved_frame.shape[:2]
+    shift = _integer_shift(np.asarray(result.matrix_crop_to_frame, dtype=np.float64))
+    if shift is not None and min(shift) >= 0 and shift[0] + crop_w <= width and shift[1] + crop_h <= height:
+        frame_bgr[shift[1] : shift[1] + crop_h, shift[0] : shift[0] + crop_w] = result.moved_frame
+        return
+    matrix = np.asarray(result.matrix_crop_to_frame, dtype=np.float32)
+    moved = cv2.warpAffine(result.moved_frame, matrix, (width, height), flags=cv2.INTER_LINEAR)
+    inside = cv2.warpAffine(
+        np.full((crop_h, crop_w), 255, np.uint8), matrix, (width, height), flags=cv2.INTER_NEAREST
+    )
+    cv2.copyTo(moved, inside, frame_bgr)
 
 
 def _mask_into_region(mask: Mask, result: SwapResult, region: _Region) -> Mask:

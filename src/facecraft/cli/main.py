@@ -156,6 +156,14 @@ def swap(
             "carry its likeness.",
         ),
     ] = False,
+    outline: Annotated[
+        bool,
+        typer.Option(
+            "--outline",
+            help="Give the face the source's outline too (its width at the cheeks and jaw; the hair and "
+            "background beside it move with it). A closer likeness, at some steadiness and speed.",
+        ),
+    ] = False,
     keep_occluders: Annotated[
         bool,
         typer.Option(
@@ -233,6 +241,7 @@ def swap(
             marking=MarkingOptions(label=label, cert=c2pa_cert, key=c2pa_key),
             model_dir=model,
             keep_occluders=keep_occluders,
+            outline=outline,
             glasses=glasses,
             target_glasses=target_glasses,
         )

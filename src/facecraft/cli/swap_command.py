@@ -72,6 +72,7 @@ def make_command(
     keep_occluders: bool = False,
     glasses: bool = True,
     target_glasses: bool = True,
+    outline: bool = False,
 ) -> SwapCommand:
     """A swap from the command's options; ``swapper`` None picks ``trained`` with a model, else ``mesh``."""
     config = SwapConfig(
@@ -83,6 +84,7 @@ def make_command(
         keep_occluders=keep_occluders,
         glasses=glasses,
         target_glasses=target_glasses,
+        outline=outline,
     )
     request = SwapRequest(target=target, output=output, start_s=start_s, end_s=end_s, encode=encode)
     return SwapCommand(config, request, marking, report_path)

@@ -49,6 +49,8 @@ class SwapConfig:
         ``SourceSettings.glasses``); False leaves them off.
     target_glasses: glasses the target wears in the footage stay on the swapped face (``frame_glasses.py``;
         the mesh swapper then does not draw the source's glasses on that face); False paints them over.
+    outline: the mesh swapper moves the face's outline to the source's width too, and the frame around it
+        (``swap/surround.py``); off by default (see ``ShapeSettings.outline`` for what it costs).
     lookahead: a video's landmarks are smoothed over the frames before and after each one
         (``faces.lookahead``; frames wait ``delay`` frames, about 0.7 s); None: the tracker's causal
         filter instead, which lags.
@@ -64,6 +66,7 @@ class SwapConfig:
     keep_occluders: bool = False
     glasses: bool = True
     target_glasses: bool = True
+    outline: bool = False
     lookahead: LookaheadSettings | None = field(default_factory=LookaheadSettings)
 
 
@@ -137,6 +140,7 @@ def build_swap(config: SwapConfig, observers: tuple[FrameObserver, ...] = ()) ->
             keep_occluders=config.keep_occluders,
             glasses=config.glasses,
             target_glasses=config.target_glasses,
+            outline=config.outline,
         )
     )
     return SwapComponents(
@@ -203,6 +207,7 @@ def swap_settings(config: SwapConfig, request: SwapRequest) -> dict[str, JsonSca
         "keep_occluders": config.keep_occluders,
         "glasses": config.glasses,
         "target_glasses": config.target_glasses,
+        "outline": config.outline,
         "lookahead": config.lookahead is not None,
         "start_s": request.start_s,
         "end_s": request.end_s,

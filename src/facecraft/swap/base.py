@@ -37,6 +37,9 @@ class SwapResult:
     target_landmarks_crop: the target's 478 landmarks (x, y, z) in crop pixels, as the masks need them.
     frame_keep: float32 H x W in [0, 1] or None: where the frame's own pixels go back over the blended
         result (the glasses the target wears in the footage, ``frame_glasses.py``).
+    moved_frame: H x W x 3 uint8 or None: the frame's crop itself, reshaped with a face whose outline the
+        swapper moved (and the band of hair, ears and background around it); the compositor blends over
+        it instead of the frame.
     """
 
     crop_bgr: Frame
@@ -44,6 +47,7 @@ class SwapResult:
     matrix_crop_to_frame: Affine
     target_landmarks_crop: FloatArray
     frame_keep: Mask | None = None
+    moved_frame: Frame | None = None
 
     def __post_init__(self) -> None:
         if self.crop_bgr.ndim != 3 or self.crop_bgr.shape[2] != 3 or self.crop_bgr.dtype != np.uint8:
@@ -53,6 +57,8 @@ class SwapResult:
             raise ValueError(f"coverage must be {self.crop_bgr.shape[:2]}, got {self.coverage.shape}")
         if self.frame_keep is not None and self.frame_keep.shape != self.crop_bgr.shape[:2]:
             raise ValueError(f"frame_keep must be {self.crop_bgr.shape[:2]}, got {self.frame_keep.shape}")
+        if self.moved_frame is not None and self.moved_frame.shape != self.crop_bgr.shape:
+            raise ValueError(f"moved_frame must be {self.crop_bgr.shape}, got {self.moved_frame.shape}")
         if self.matrix_crop_to_frame.shape != (2, 3):
             raise ValueError(f"matrix_crop_to_frame must be 2 x 3, got {self.matrix_crop_to_frame.shape}")
 
@@ -79,6 +85,9 @@ class SwapperConfig:
     target_glasses: bool = True
     """The glasses the target wears in the footage stay: their rims show over the swapped face (the mesh
     swapper then does not draw the source's glasses). False paints them over with the face."""
+    outline: bool = False
+    """The mesh swapper moves the face's outline to the source's too (its width below the nose), and the
+    frame around it with it (``surround.py``)."""
 
 
 SwapperFactory = Callable[[SwapperConfig], Swapper]

@@ -46,7 +46,9 @@ from facecraft.swap.glasses import ANCHORS as GLASSES_ANCHORS
 from facecraft.swap.glasses import GlassesLayer, draw_glasses
 from facecraft.swap.shape import ShapeSettings, ShapeTransfer, facing_camera
 from facecraft.swap.source import PreparedSource, SourceSettings, prepare_source
+from facecraft.swap.surround import GRID_PX, moved_frame, sparse_triangles, surround_band
 from facecraft.swap.triangles import (
+    FACE_OVAL,
     LEFT_EYE_CORNERS,
     LEFT_EYELIDS,
     RIGHT_EYE_CORNERS,
@@ -150,6 +152,7 @@ class MeshSwapper:
         self._warper = PiecewiseAffineWarper()
         self._normals = triangle_normals(self.topology.layout_468, self.topology.face_triangles)
         self._face_z_index = self.topology.face_triangles
+        self._frame_triangles = sparse_triangles(self.topology.layout_468, FACE_OVAL)
         self._source: _Source | None = None
         self._levels_by_track: dict[int | None, int] = {}
         self._stabilizers: dict[int, _TrackPose] = {}
@@ -212,9 +215,15 @@ class MeshSwapper:
         source = self._source
         target_lm = self._steady_landmarks(target)
         rendered = self._shape.transfer(source.landmarks_478, target_lm).astype(np.float64)
-        x0, y0, x1, y1 = _crop_box(
-            rendered, frame_bgr.shape[1], frame_bgr.shape[0], self.settings.crop_margin
-        )
+        height, width = frame_bgr.shape[:2]
+        hull = list(FACE_OVAL)
+        band = surround_band(target_lm[hull, :2], rendered[hull, :2], _face_size(target_lm), (width, height))
+        x0, y0, x1, y1 = _crop_box(rendered, width, height, self.settings.crop_margin)
+        if band is not None:  # the crop holds the whole band
+            low = np.floor(band[0].reshape(-1, 2).min(axis=0)) - 2 * GRID_PX  # the map's cells settle to 0
+            high = np.ceil(band[0].reshape(-1, 2).max(axis=0)) + 2 * GRID_PX + 1
+            x0, y0 = min(x0, max(int(low[0]), 0)), min(y0, max(int(low[1]), 0))
+            x1, y1 = max(x1, min(width, int(high[0]))), max(y1, min(height, int(high[1])))
         origin = np.array([x0, y0], dtype=np.float64)
         dst_xy = rendered[:, :2] - origin
         level = self._choose_level(source, _face_size(dst_xy), target.track_id)
@@ -225,6 +234,17 @@ class MeshSwapper:
         coverage = np.asarray(alpha, dtype=np.float32)
         coverage *= np.float32(1.0 / 255.0)
         crop_bgr = frame_bgr[y0:y1, x0:x1].copy()
+        frame_moved = None
+        if band is not None:  # the frame itself, reshaped with the face and the band around it
+            face = self._frame_triangles
+            target_xy = target_lm[:, :2] - origin
+            frame_moved = moved_frame(
+                crop_bgr,
+                np.concatenate([target_xy[face], band[0] - origin]),
+                np.concatenate([dst_xy[face], band[1] - origin]),
+                self._warper,
+            )
+            crop_bgr = frame_moved.copy()
         cv2.copyTo(cv2.cvtColor(result.image, cv2.COLOR_BGRA2BGR), alpha, crop_bgr)
         if self.settings.soften_px > 0.0:  # where texture was drawn; the frame's own pixels stay as they are
             cv2.copyTo(cv2.GaussianBlur(crop_bgr, (0, 0), self.settings.soften_px), alpha, crop_bgr)
@@ -238,7 +258,7 @@ class MeshSwapper:
         landmarks_crop = rendered.astype(np.float32)
         landmarks_crop[:, :2] -= origin.astype(np.float32)
         matrix: Affine = np.array([[1.0, 0.0, x0], [0.0, 1.0, y0]], dtype=np.float32)
-        return SwapResult(crop_bgr, coverage, matrix, landmarks_crop, frame_keep)
+        return SwapResult(crop_bgr, coverage, matrix, landmarks_crop, frame_keep, frame_moved)
 
     def _steady_landmarks(self, target: Face) -> npt.NDArray[np.float64]:
         """The target's landmarks, their rigid pose steadied per track (as given without a track id)."""
@@ -414,10 +434,11 @@ def _face_size(xy: npt.NDArray[np.float64]) -> float:
 
 @SWAPPERS.register("mesh")
 def build_mesh_swapper(config: SwapperConfig) -> MeshSwapper:
-    """The instant mesh swapper (no model files; of ``config``, ``keep_occluders``, ``glasses`` and
-    ``target_glasses`` apply)."""
+    """The instant mesh swapper (no model files; of ``config``, ``keep_occluders``, ``glasses``,
+    ``target_glasses`` and ``outline`` apply)."""
     return MeshSwapper(
         MeshSwapSettings(
+            shape=ShapeSettings(outline=1.0 if config.outline else 0.0),
             source=SourceSettings(clean=not config.keep_occluders, glasses=config.glasses),
             target_glasses=config.target_glasses,
         )

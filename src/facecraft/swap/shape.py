@@ -10,7 +10,8 @@ as a blend of the two people. So, per frame:
    (lips, the lower face, eyelids) are not measured: the offset there is interpolated from the stable
    points by a smoothed thin-plate spline over the frontal layout, so the source's smile, mouth opening
    or squint never reaches the target. The face oval is held still (offset 0) so the silhouette and
-   the blend boundary stay the target's.
+   the blend boundary stay the target's, unless ``ShapeSettings.outline`` moves it (sideways only
+   below the nose).
 3. The eyelid margins (with the irises) move as rigid units with their eye corners (the opening stays
    the target's), and the lips move as one unit (or stay, see ``ShapeSettings.move_mouth``), so the mouth
    opening is exactly the target's.
@@ -53,6 +54,13 @@ Array64 = npt.NDArray[np.float64]
 @dataclass(frozen=True, slots=True)
 class ShapeSettings:
     """strength: 0 keeps the target's shape, 1 moves it fully to the source's proportions.
+    outline: how far the face's outline moves to the source's too (0: it stays the target's, and so does
+        the blend boundary; below the nose base only the face's width moves, as how far the chin drops
+        is the target's mouth opening). The frame around a moved outline moves with it (``surround.py``).
+        Off by default: on the five benchmark pairs (2026-11-28) it brought the identity distance to the
+        source down by 0.015 on d10, s18 and d3 (mean 0.488 -> 0.475) and the seams' contrast too, but
+        the outline then follows the source's alignment, which jitters against the frame: flicker on
+        s18 1.17 -> 1.20 and d18 1.10 -> 1.11, and 2.5-4 ms more per 720p face on this machine.
     move_eyes: the eye openings follow the source's eye corners (moved and turned as rigid units).
     move_mouth: the lips move as a unit with the face around them; off, they stay exactly where the
         target's are (the mouth interior then lines up with the target frame's teeth).
@@ -61,6 +69,7 @@ class ShapeSettings:
     """
 
     strength: float = 1.0
+    outline: float = 0.0
     move_eyes: bool = True
     move_mouth: bool = True
     smoothing: float = 1e-3
@@ -167,6 +176,9 @@ class ShapeTransfer:
         hull = np.asarray(FACE_OVAL, dtype=np.int64)
         self._stable = stable
         self._control = np.concatenate([stable, hull])
+        self._hull = hull
+        self._layout = layout.astype(np.float64)
+        self._lower_hull = layout[hull, 1] > layout[SUBNASALE, 1]
         self._weights = spline_weights(layout[:, :2].astype(np.float64), self._control, settings.smoothing)
         self._eyes = (
             (
@@ -198,9 +210,11 @@ class ShapeTransfer:
         aligned = self.align(source, target).apply(source[self._stable])
         control = np.zeros((len(self._control), 3))
         control[: len(self._stable)] = aligned - target[self._stable]
+        if self.settings.outline > 0.0:
+            control[len(self._stable) :] = self.settings.outline * self._outline_offsets(source, target)
         offsets = np.zeros((LANDMARK_POINTS, 3))
         offsets[:MESH_POINTS] = self._weights @ control
-        offsets[list(FACE_OVAL)] = 0.0
+        offsets[self._hull] = control[len(self._stable) :]
         self._place_eyes(target, offsets)
         offsets[self._lips] = offsets[self._lips].mean(axis=0) if self.settings.move_mouth else 0.0
         offsets *= self.settings.strength
@@ -208,6 +222,18 @@ class ShapeTransfer:
         lengths = np.linalg.norm(offsets[:, :2], axis=1, keepdims=True)
         offsets *= np.minimum(1.0, limit / np.maximum(lengths, 1e-9))
         return offsets
+
+    def _outline_offsets(self, source: Array64, target: Array64) -> Array64:
+        """The outline's offsets to the aligned source's (hull x 3). Below the nose base only the face's
+        width moves (sideways in the head's frame): how far the chin drops is the mouth's opening, the
+        target's expression, not the source's face."""
+        aligned = self.align(source, target).apply(source[self._hull])
+        offsets = aligned - target[self._hull]
+        head = estimate_similarity_3d(self._layout[self._stable], target[self._stable]).rotation
+        local = offsets @ head  # into the head's frame: x right, y down, z away
+        local[self._lower_hull, 1:] = 0.0
+        moved: Array64 = local @ head.T
+        return moved
 
     def _place_eyes(self, target: Array64, offsets: Array64) -> None:
         """Each eyelid margin and iris follows its two corners rigidly (2D similarity), or stays put."""

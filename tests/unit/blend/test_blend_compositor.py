@@ -322,3 +322,22 @@ def test_keep_lips_shows_the_frames_own_lips_through_the_swapped_face() -> None:
     assert np.array_equal(kept[core_rows, core_cols][:10], swapped[core_rows, core_cols][:10]), (
         "the cheeks and nose are swapped as before"
     )
+
+
+def test_a_moved_frame_from_the_swapper_replaces_the_frame_around_the_face() -> None:
+    """A swapper that reshaped the face's outline hands back the frame moved with it: the compositor
+    blends over that, and puts all of it back (the band around the face included)."""
+    frame, face = _frame(), _face()
+    plain = _result(face)
+    moved = np.full_like(plain.crop_bgr, 200)
+    result = dataclasses.replace(plain, moved_frame=moved)
+    out = Compositor(CompositeSettings(blend="feather", color="none")).composite(frame, face, result)
+    x0, y0, x1, y1 = _crop_box(result)
+    assert np.all(out[y0 : y0 + 3, x0:x1] == 200), "the crop's edge, far outside the face, is the moved frame"
+    rows, cols = _core()
+    assert abs(float(out[rows, cols].mean()) - float(np.mean(RENDER_BGR))) < 6.0, "the face is still drawn"
+    outside = np.ones(FRAME_HW, bool)
+    outside[y0:y1, x0:x1] = False
+    assert np.array_equal(out[outside], frame[outside])
+    with pytest.raises(ValueError, match="moved_frame"):
+        dataclasses.replace(plain, moved_frame=moved[1:])

@@ -9,6 +9,7 @@ import pytest
 from facecraft.faces.face import LANDMARK_POINTS, MESH_POINTS, Face, bbox_from_landmarks
 from facecraft.swap.base import SWAPPERS, SourceIdentity, SwapperConfig
 from facecraft.swap.mesh import MeshSwapper, MeshSwapSettings, build_mesh_swapper
+from facecraft.swap.shape import ShapeSettings
 from facecraft.swap.source import SourceSettings
 from facecraft.swap.triangles import FACE_OVAL, LEFT_EYELIDS, LIPS_INNER, RIGHT_EYELIDS, load_topology
 from facecraft.types import FloatArray, Frame
@@ -273,3 +274,40 @@ def test_source_glasses_are_drawn_rigidly_and_left_off_on_request() -> None:
     pasted = rim_pixels(SourceSettings(clean=False), 0.0)  # kept in the texture, they bend with the face
     assert spread_px(rim_pixels(SourceSettings(clean=False), 8.0), pasted) > 2.2
     assert rim_pixels(SourceSettings(glasses=False), 0.0).sum() < 0.15 * still.sum()  # filled instead
+
+
+def wide_two_tone_source() -> SourceIdentity:
+    """The two-tone face, 15% wider than the layout's."""
+    plain = two_tone_source()
+    landmarks = plain.face.landmarks_478.copy()
+    landmarks[:, 0] = 160.0 + (landmarks[:, 0] - 160.0) * 1.15
+    return SourceIdentity(
+        image_bgr=plain.image_bgr, face=Face(bbox_from_landmarks(landmarks), 0.9, landmarks)
+    )
+
+
+def test_with_outline_a_wider_source_widens_the_face_and_moves_the_frame_around_it() -> None:
+    landmarks = landmarks_of(160.0, (330.0, 250.0))  # the band around the face fits in the frame
+    frame, face = target_frame(landmarks)
+    frame[:, (np.arange(640) // 4) % 2 == 1] = 220  # stripes, so a move shows
+    settings = MeshSwapSettings(source=NO_CLEANING, shape=ShapeSettings(outline=1.0), stabilize=None)
+    swapper = MeshSwapper(settings)
+    swapper.prepare(wide_two_tone_source())
+    result = swapper.swap(frame, face)
+    assert result.moved_frame is not None
+    x0, y0 = (int(v) for v in result.matrix_crop_to_frame[:, 2])
+    oval = list(FACE_OVAL)
+    rendered = result.target_landmarks_crop[oval, 0] + x0
+    assert float(np.ptp(rendered)) > 1.05 * float(np.ptp(landmarks[oval, 0])), "the face is drawn wider"
+    height, width = result.moved_frame.shape[:2]
+    crop = frame[y0 : y0 + height, x0 : x0 + width]
+    assert np.array_equal(result.moved_frame[:2], crop[:2]), "the band tapers to no move"
+    row = int(landmarks[234, 1]) - y0  # at the cheek's edge, the stripes beside the face moved outward
+    assert not np.array_equal(result.moved_frame[row], crop[row])
+    still = prepared(MeshSwapSettings(source=NO_CLEANING, stabilize=None)).swap(frame, face)
+    assert still.moved_frame is None, "without outline the frame is left as it is"
+
+
+def test_the_outline_option_reaches_the_mesh_swapper() -> None:
+    assert build_mesh_swapper(SwapperConfig(outline=True)).settings.shape.outline == 1.0
+    assert build_mesh_swapper(SwapperConfig()).settings.shape.outline == 0.0

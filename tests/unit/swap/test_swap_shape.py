@@ -149,3 +149,18 @@ def test_stable_points_leave_out_lips_and_lids() -> None:
 def test_settings_are_checked() -> None:
     with pytest.raises(ValueError, match="strength"):
         ShapeSettings(strength=-0.1)
+
+
+def test_with_outline_the_face_outline_takes_the_sources_width_not_its_chin() -> None:
+    target = face_landmarks()
+    source = target.copy()
+    source[:, 0] = 320.0 + (source[:, 0] - 320.0) * 1.1  # a wider face ...
+    source[152, 1] += 15.0  # ... and a longer chin (the mouth's opening moves the chin too)
+    out = ShapeTransfer(TOPOLOGY, ShapeSettings(outline=1.0)).transfer(source, target)
+    oval = list(FACE_OVAL)
+    wider = np.abs(out[oval, 0] - 320.0) - np.abs(target[oval, 0] - 320.0)
+    sideways = np.abs(target[oval, 0] - 320.0) > 40.0
+    assert np.all(wider[sideways] > 0.0), "the outline moves out at the sides"
+    assert out[152, 1] == pytest.approx(target[152, 1], abs=0.5), "the chin stays at the target's height"
+    kept = ShapeTransfer(TOPOLOGY, ShapeSettings(outline=0.0)).transfer(source, target)
+    np.testing.assert_allclose(kept[oval], target[oval], atol=1e-4)
