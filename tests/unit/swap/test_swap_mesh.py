@@ -309,5 +309,6 @@ def test_with_outline_a_wider_source_widens_the_face_and_moves_the_frame_around_
 
 
 def test_the_outline_option_reaches_the_mesh_swapper() -> None:
-    assert build_mesh_swapper(SwapperConfig(outline=True)).settings.shape.outline == 1.0
-    assert build_mesh_swapper(SwapperConfig()).settings.shape.outline == 0.0
+    for config, outline in ((SwapperConfig(outline=True), 1.0), (SwapperConfig(), 0.0)):
+        swapper = build_mesh_swapper(config)
+        assert isinstance(swapper, MeshSwapper) and swapper.settings.shape.outline == outline
