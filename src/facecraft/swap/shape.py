@@ -57,7 +57,7 @@ class ShapeSettings:
     outline: how far the face's outline moves to the source's too (0: it stays the target's, and so does
         the blend boundary; below the nose base only the face's width moves, as how far the chin drops
         is the target's mouth opening). The frame around a moved outline moves with it (``surround.py``).
-        Off by default: on the five benchmark pairs (2026-11-28) it brought the identity distance to the
+        Off by default: on the five benchmark pairs (2026-11-27) it brought the identity distance to the
         source down by 0.015 on d10, s18 and d3 (mean 0.488 -> 0.475) and the seams' contrast too, but
         the outline then follows the source's alignment, which jitters against the frame: flicker on
         s18 1.17 -> 1.20 and d18 1.10 -> 1.11, and 2.5-4 ms more per 720p face on this machine.
