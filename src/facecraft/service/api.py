@@ -142,6 +142,9 @@ def create_job(
     target_glasses: Annotated[
         bool, Form(description="Keep the glasses the target wears in the video on the swapped face.")
     ] = True,
+    outline: Annotated[
+        bool, Form(description="Give the face the source's outline too (the hair beside it follows).")
+    ] = False,
 ) -> JsonDict:
     """Queue a swap of ``source`` into ``target`` (files, or ids from POST /api/uploads)."""
     job_options = _check_options(
@@ -161,6 +164,7 @@ def create_job(
             glasses,
             keep_lips,
             target_glasses,
+            outline,
         ),
         reference_upload_id,
     )

@@ -23,8 +23,8 @@ class JobOptions:
 
     faces: ``all``, ``largest``, ``index:N`` or ``reference`` (the reference photo is the job's
     ``reference`` file). label: visible caption, None for none. forehead, keep_occluders, glasses, keep_lips,
-    target_glasses: as the swap's ``--forehead``, ``--keep-occluders``, ``--glasses/--no-glasses``,
-    ``--keep-lips`` and ``--target-glasses/--no-target-glasses``.
+    target_glasses, outline: as the swap's ``--forehead``, ``--keep-occluders``, ``--glasses/--no-glasses``,
+    ``--keep-lips``, ``--target-glasses/--no-target-glasses`` and ``--outline``.
     """
 
     faces: str = "all"
@@ -42,6 +42,7 @@ class JobOptions:
     glasses: bool = True
     keep_lips: bool = False
     target_glasses: bool = True
+    outline: bool = False
 
     def to_json(self) -> JsonDict:
         return {
@@ -60,6 +61,7 @@ class JobOptions:
             "glasses": self.glasses,
             "keep_lips": self.keep_lips,
             "target_glasses": self.target_glasses,
+            "outline": self.outline,
         }
 
     @classmethod
@@ -80,6 +82,7 @@ class JobOptions:
             glasses=bool(data.get("glasses", True)),
             keep_lips=bool(data.get("keep_lips", False)),
             target_glasses=bool(data.get("target_glasses", True)),
+            outline=bool(data.get("outline", False)),
         )
 
 

@@ -59,6 +59,7 @@ class LibraryRunner:
             keep_occluders=options.keep_occluders,
             glasses=options.glasses,
             target_glasses=options.target_glasses,
+            outline=options.outline,
         )
         request = SwapRequest(
             target=spec.target,

@@ -71,6 +71,7 @@ def test_jobs_from_upload_ids(client: TestClient, mp4_bytes: bytes) -> None:
             "glasses": "false",
             "keep_lips": "true",
             "target_glasses": "false",
+            "outline": "true",
         },
     )
     assert response.status_code == 201, response.text
@@ -79,7 +80,7 @@ def test_jobs_from_upload_ids(client: TestClient, mp4_bytes: bytes) -> None:
     assert job["report"] is None and job["options"]["codec"] == "vp9"
     assert job["options"]["keep_occluders"] is True and job["options"]["forehead"] is False
     assert job["options"]["glasses"] is False and job["options"]["keep_lips"] is True
-    assert job["options"]["target_glasses"] is False
+    assert job["options"]["target_glasses"] is False and job["options"]["outline"] is True
     result = client.get(f"/api/jobs/{job['id']}/result")
     assert result.headers["content-type"] == "video/webm"
     assert result.content == mp4_bytes  # the fake runner copied the linked target
@@ -307,10 +308,11 @@ def test_job_options_round_trip_and_older_records_get_the_defaults() -> None:
         glasses=False,
         keep_lips=True,
         target_glasses=False,
+        outline=True,
     )
     assert JobOptions.from_json(options.to_json()) == options
-    newer_keys = ("forehead", "keep_occluders", "glasses", "keep_lips", "target_glasses")
+    newer_keys = ("forehead", "keep_occluders", "glasses", "keep_lips", "target_glasses", "outline")
     older = {k: v for k, v in JobOptions().to_json().items() if k not in newer_keys}
     restored = JobOptions.from_json(older)
     assert restored.forehead is False and restored.keep_occluders is False and restored.glasses is True
-    assert restored.keep_lips is False and restored.target_glasses is True
+    assert restored.keep_lips is False and restored.target_glasses is True and restored.outline is False

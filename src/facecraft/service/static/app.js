@@ -435,6 +435,7 @@
     form.append("keep_occluders", $("opt-keep-occluders").checked ? "true" : "false");
     form.append("glasses", $("opt-glasses").checked ? "true" : "false");
     form.append("target_glasses", $("opt-target-glasses").checked ? "true" : "false");
+    form.append("outline", $("opt-outline").checked ? "true" : "false");
     return form;
   }
 
