@@ -59,8 +59,9 @@ class ShapeSettings:
         is the target's mouth opening). The frame around a moved outline moves with it (``surround.py``).
         Off by default: on the five benchmark pairs (2026-11-27) it brought the identity distance to the
         source down by 0.015 on d10, s18 and d3 (mean 0.488 -> 0.475) and the seams' contrast too, but
-        the outline then follows the source's alignment, which jitters against the frame: flicker on
-        s18 1.17 -> 1.20 and d18 1.10 -> 1.11, and 2.5-4 ms more per 720p face on this machine.
+        the flicker figure rose on s18 (1.17 -> 1.20) and d18 (1.10 -> 1.11: over its line), as the
+        moved edge now changes inside the target's face region where that figure reads, and it costs
+        2.5-4 ms more per 720p face on this machine (``bench/RESULTS.md``).
     move_eyes: the eye openings follow the source's eye corners (moved and turned as rigid units).
     move_mouth: the lips move as a unit with the face around them; off, they stay exactly where the
         target's are (the mouth interior then lines up with the target frame's teeth).
@@ -78,6 +79,8 @@ class ShapeSettings:
     def __post_init__(self) -> None:
         if not 0.0 <= self.strength <= 1.5:
             raise ValueError(f"strength must be in [0, 1.5], got {self.strength}")
+        if not 0.0 <= self.outline <= 1.5:
+            raise ValueError(f"outline must be in [0, 1.5], got {self.outline}")
         if self.smoothing < 0.0:
             raise ValueError(f"smoothing must be 0 or more, got {self.smoothing}")
         if self.max_offset <= 0.0:

@@ -149,6 +149,8 @@ def test_stable_points_leave_out_lips_and_lids() -> None:
 def test_settings_are_checked() -> None:
     with pytest.raises(ValueError, match="strength"):
         ShapeSettings(strength=-0.1)
+    with pytest.raises(ValueError, match="outline"):
+        ShapeSettings(outline=2.0)
 
 
 def test_with_outline_the_face_outline_takes_the_sources_width_not_its_chin() -> None:
