@@ -111,6 +111,12 @@ NOSE_BLOB_MARGIN = 0.03
 """Small blobs within this fraction of the face size of the nose are kept as features (see find_occluders)."""
 SHADING_SIGMA = 0.04
 """Fills take their shading from the surroundings smoothed over this fraction of the face size."""
+NORMAL_SMOOTHING = 0.02
+"""The face's normals are smoothed over this fraction of the face size (the layout's triangles are flat)."""
+LIGHT_MIN_PIXELS = 500
+"""The photo's light is fitted only on at least this many clear skin pixels."""
+LIGHT_REACH = 0.5
+"""The fitted light reaches this far (fraction of the clear skin's range) beyond the clear skin's values."""
 _NOTE_MIN_FRACTION = 0.01
 """Fractions below this are not worth telling the user."""
 
@@ -297,7 +303,8 @@ def prepare_source(
     if settings.clean:
         hidden |= thin_clear_strips(regions.face & ~hidden, face_px) & skin_area & ~regions.eyes
     mirror_ok = (regions.face & ~hidden)[:, ::-1]
-    filled = fill_hidden(texture_bgr, hidden, mirror_ok, regions, skin_area, face_px)
+    light = fitted_light(texture_bgr, normal_map(topology, uv, size_wh, face_px), skin_area & ~hidden)
+    filled = fill_hidden(texture_bgr, hidden, mirror_ok, regions, skin_area, face_px, light)
     alpha = regions.face.astype(np.uint8) * 255
     texture_bgra = np.ascontiguousarray(np.dstack([filled, alpha]))
     report = _report(covered, unseen, mirror_ok, skin_area, uv)
@@ -599,11 +606,15 @@ def fill_hidden(
     regions: _Regions,
     skin: BoolImage,
     face_px: float,
+    light: FloatArray | None = None,
 ) -> Image:
     """Hidden skin (and everything outside the face) replaced, seams feathered.
 
     Where the mirrored side is clear, its detail is laid over the shading of the surrounding skin;
     elsewhere the surrounding skin's smooth continuation is used (eyes, brows and lips do not bleed in).
+    With ``light`` (the photo's light on the face's shape, ``fitted_light``), the continuation is of the
+    skin's departure from it, and the light is added back: a cheek hidden under hair gets the shading
+    its turn from the camera gives it, not the flat colour of the skin beside it.
     The gap between the lips is filled from the lips, so lips stretched open keep their colour.
     """
     face = regions.face
@@ -611,8 +622,11 @@ def fill_hidden(
     mirror = np.ascontiguousarray(source[:, ::-1])
     clear = skin & ~hidden
     sigma = max(1.5, SHADING_SIGMA * face_px)
-    shading = low_pass(push_pull_fill(source, clear), sigma)
-    mirror_shading = low_pass(push_pull_fill(mirror, clear[:, ::-1]), sigma)
+    if light is None:
+        light = np.zeros_like(source)
+    mirror_light = np.ascontiguousarray(light[:, ::-1])
+    shading = low_pass(push_pull_fill(source - light, clear), sigma) + light
+    mirror_shading = low_pass(push_pull_fill(mirror - mirror_light, clear[:, ::-1]), sigma) + mirror_light
     from_mirror = mirror - mirror_shading + shading
     weight = mirror_weight(mirror_ok, face_px)[..., np.newaxis]
     replacement: FloatArray = shading + weight * (from_mirror - shading)
@@ -623,6 +637,52 @@ def fill_hidden(
     soft = np.maximum(soft, replaced.astype(np.float32))[..., np.newaxis]
     blended = source + soft * (replacement - source)
     out: Image = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
+def normal_map(
+    topology: MeshTopology, uv: FloatArray, size_wh: tuple[int, int], face_px: float
+) -> FloatArray:
+    """The face surface's unit normal (``triangle_normals``' convention) at each texture pixel, from the
+    layout's triangles (0 outside them), smoothed across the triangles' edges."""
+    triangles = topology.face_triangles
+    normals = triangle_normals(topology.layout_468, triangles)
+    image = np.zeros((size_wh[1], size_wh[0], 3), dtype=np.float32)
+    weight = np.zeros((size_wh[1], size_wh[0]), dtype=np.float32)
+    corners = np.round(uv[:MESH_POINTS][triangles] * 16.0).astype(np.int32)
+    for k in range(len(triangles)):
+        normal = normals[k]
+        cv2.fillConvexPoly(
+            image, corners[k], (float(normal[0]), float(normal[1]), float(normal[2])), cv2.LINE_8, 4
+        )
+        cv2.fillConvexPoly(weight, corners[k], 1.0, cv2.LINE_8, 4)
+    sigma = max(1.0, NORMAL_SMOOTHING * face_px)
+    smooth = low_pass(image, sigma) / np.maximum(low_pass(weight, sigma), 1e-3)[..., np.newaxis]
+    length = np.linalg.norm(smooth, axis=2, keepdims=True)
+    out: FloatArray = np.where(weight[..., np.newaxis] > 0, smooth / np.maximum(length, 1e-6), 0.0).astype(
+        np.float32
+    )
+    return out
+
+
+def fitted_light(texture_bgr: Image, normals: FloatArray, clear_skin: BoolImage) -> FloatArray | None:
+    """The photo's light on the face's shape: per channel, the least-squares fit ``a + b . normal`` to the
+    clear skin (a first-order lighting model), drawn over the whole texture; None with too little skin to
+    fit it. Albedo, blemishes and the light's finer detail stay out of it."""
+    rows, columns = np.nonzero(clear_skin & (np.abs(normals).sum(axis=2) > 0))
+    if rows.size < LIGHT_MIN_PIXELS:
+        return None
+    design = np.column_stack([np.ones(rows.size), normals[rows, columns].astype(np.float64)])
+    values = texture_bgr[rows, columns].astype(np.float64)
+    coefficients, *_ = np.linalg.lstsq(design, values, rcond=None)  # (4, 3)
+    low, high = values.min(axis=0), values.max(axis=0)
+    low, high = (
+        low - LIGHT_REACH * (high - low),
+        high + LIGHT_REACH * (high - low),
+    )  # a hidden side may be darker
+    flat = normals.reshape(-1, 3).astype(np.float64)
+    drawn = np.column_stack([np.ones(len(flat)), flat]) @ coefficients
+    out: FloatArray = np.clip(drawn, low, high).reshape(texture_bgr.shape).astype(np.float32)
     return out
 
 

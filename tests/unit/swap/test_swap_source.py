@@ -15,10 +15,13 @@ from facecraft.swap.source import (
     SourceSettings,
     find_occluders,
     fit_skin_model,
+    fitted_light,
     load_source,
+    normal_map,
     occlusion_notes,
     prepare_source,
     push_pull_fill,
+    texture_layout,
     thin_clear_strips,
 )
 from facecraft.swap.triangles import (
@@ -216,3 +219,39 @@ def test_thin_clear_strips_between_filled_parts_are_filled_too() -> None:
     strips = thin_clear_strips(clear, face_px=200.0)
     assert strips[100, 97:103].all()
     assert not strips[100, :55].any() and not strips[100, 145:].any()  # broad skin stays
+
+
+def texture_normals() -> tuple[FloatArray, FloatArray, tuple[int, int]]:
+    uv, size_wh = texture_layout(TOPOLOGY, 200.0)
+    return normal_map(TOPOLOGY, uv, size_wh, 200.0), uv, size_wh
+
+
+def test_the_normal_map_faces_the_camera_in_the_middle_and_turns_out_at_the_sides() -> None:
+    normals, uv, _ = texture_normals()
+    inside = np.abs(normals).sum(axis=2) > 0
+    np.testing.assert_allclose(np.linalg.norm(normals[inside], axis=1), 1.0, atol=1e-3)
+
+    def at(point: int) -> FloatArray:
+        x, y = (int(v) for v in np.round(uv[point]))
+        normal: FloatArray = normals[y, x]
+        return normal
+
+    nose, right_cheek, left_cheek = at(4), at(234), at(454)  # nose tip; the outline beside each eye
+    assert abs(nose[2]) > 0.9, "the nose tip faces the camera"
+    assert abs(right_cheek[0]) > 0.5 and abs(left_cheek[0]) > 0.5, "the sides turn away"
+    assert np.sign(right_cheek[0]) == -np.sign(left_cheek[0])
+
+
+def test_the_photos_light_is_fitted_on_the_clear_skin_and_drawn_where_it_is_hidden() -> None:
+    normals, _, _ = texture_normals()
+    inside = np.abs(normals).sum(axis=2) > 0
+    light = 150.0 + 60.0 * normals[..., 0:1] * np.array([1.0, 1.1, 1.2])  # a lamp to one side
+    texture = np.clip(np.where(inside[..., None], light, 90.0), 0, 255).astype(np.uint8)
+    clear = inside.copy()
+    clear[:, : clear.shape[1] // 3] = False  # one side hidden (hair over the cheek)
+    fitted = fitted_light(texture, normals, clear)
+    assert fitted is not None
+    hidden = inside & ~clear
+    error = np.abs(fitted[hidden] - light[hidden] * np.ones(3))
+    assert float(np.percentile(error, 95)) < 4.0, "the hidden side gets the light its turn gives it"
+    assert fitted_light(texture, normals, np.zeros_like(clear)) is None, "no skin to fit: no light"
