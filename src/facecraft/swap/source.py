@@ -16,7 +16,9 @@ place is simply the texture flipped left to right, and there:
    (``glasses.py``), and what that layer covers is hidden as well;
 3. hidden skin is filled from the mirrored side where that side is clear (its detail laid over this
    side's shading; fading out near the edge of the clear part, where an occluder's rim would be copied),
-   otherwise from the surrounding skin (a smooth push-pull fill); thin strips of skin left between
+   otherwise from the surrounding skin (a smooth push-pull fill of the skin's departure from the photo's
+   light, the light put back from a first-order fit on the clear skin's surface normals, so a cheek
+   under hair is shaded as its turn from the camera shades it, not flat); thin strips of skin left between
    filled parts are filled too, and parts of the lips and nostrils the photo shows edge-on keep its
    pixels (a mirrored copy put a dark spot beside the nostril);
 4. the findings become plain sentences for the user (``PreparedSource.notes``, which the mesh swapper's
