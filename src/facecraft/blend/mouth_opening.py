@@ -7,7 +7,7 @@ red lips covered the target's upper teeth and lay as a thick crescent over the l
 opening. The compositor shows the frame through the mesh's opening; this module finds what else of the
 frame, inside the outer lip contour, is mouth interior, so that shows through too:
 
-- teeth: lighter than the lips and far less red;
+- teeth: lighter than the lips and far less red (or less red and far less yellow: white);
 - the cavity: much darker than the lips, and not on the upper lip (a darker upper lip than a glossy
   lower one is common; the mesh's error there is the other way, its inner upper lip over the teeth);
 
@@ -34,7 +34,12 @@ CAVITY_LIGHTNESS = 0.72
 TEETH_LIGHTNESS = 1.05
 """Teeth are lighter than this multiple of the lips' lightness..."""
 TEETH_REDNESS = 0.5
-"""...and less red (a* above neutral) than this fraction of the lips'."""
+"""...and less red (a* above neutral) than this fraction of the lips'..."""
+TEETH_PALE = (0.6, 0.5)
+"""...or, white rather than red, less red than the first and less yellow (b*) than the second fraction of
+the lips'. d10.mp4's teeth are pink in her light (a* 18 against the lips' 35-39) but far less yellow (b* 8
+against 20); the skin inside the mesh's lip corners is as red as they are and yellower (b* 22-26), and
+d20.mp4's glossy lower lip redder (a* 31-35 against 29-33)."""
 MIN_LIP_REDNESS = 4.0
 """Lips at least this red (8-bit a* above 128) are needed to tell teeth from them; else no teeth."""
 CLOSE = 0.012
@@ -83,8 +88,10 @@ def frame_mouth_opening(
     lab = cv2.cvtColor(np.ascontiguousarray(region_bgr[y0:y1, x0:x1]), cv2.COLOR_BGR2LAB)
     lightness = lab[..., 0].astype(np.float32)
     redness = lab[..., 1].astype(np.float32) - 128.0
+    yellowness = lab[..., 2].astype(np.float32) - 128.0
     lip_lightness = float(np.percentile(lightness[lips], 75))
     lip_redness = float(np.percentile(redness[lips], 75))
+    lip_yellowness = float(np.median(yellowness[lips]))
     # Dark below the upper lip only: a darker upper lip than a glossy lower one (d20.mp4's) is not a
     # cavity, and the mesh puts the inner upper lip too low over teeth, not over a dark gap.
     upper_lip = _fill(np.concatenate([outer_xy[:UPPER], inner_xy[:UPPER][::-1]]) - shift, box_hw)
@@ -92,7 +99,8 @@ def frame_mouth_opening(
     teeth = np.zeros(box_hw, dtype=bool)
     if lip_redness >= MIN_LIP_REDNESS:
         light = lightness > TEETH_LIGHTNESS * lip_lightness
-        teeth = light & (redness < TEETH_REDNESS * lip_redness) & outer
+        pale = (redness < TEETH_PALE[0] * lip_redness) & (yellowness < TEETH_PALE[1] * lip_yellowness)
+        teeth = light & ((redness < TEETH_REDNESS * lip_redness) | pale) & outer
     interior = teeth | cavity if cavity_weight > 0.0 else teeth
     # Connected to the mesh's opening (its contour drawn as a line too: a barely open mouth's has no area).
     seed = inner.astype(np.uint8)

@@ -121,3 +121,31 @@ def test_the_compositor_shows_the_frame_where_its_mouth_is_open() -> None:
     error_shown = np.abs(shown.astype(int) - frame.astype(int))[core].mean()
     error_hidden = np.abs(hidden.astype(int) - frame.astype(int))[core].mean()
     assert error_shown < 10.0 < error_hidden, "the teeth and the cavity's bottom are the frame's own"
+
+
+def _from_lab(l_star: int, a_star: int, b_star: int) -> tuple[int, int, int]:
+    lab = np.uint8([[[l_star, 128 + a_star, 128 + b_star]]])
+    b, g, r = (int(v) for v in cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)[0, 0])
+    return b, g, r
+
+
+def test_white_teeth_in_a_pink_light_are_found_and_skin_in_the_lip_corner_is_not() -> None:
+    """d10.mp4's teeth are pink in her light (a* about half her lipstick's) but far less yellow; the skin
+    the mesh's outer lip contour takes in at a corner is as red as they are and yellower."""
+    landmarks = schematic_landmarks(CENTER, FACE, mouth_open=WIDE)
+    frame, truth = _mouth_frame(landmarks)
+    lipstick, teeth_pink, skin = _from_lab(150, 36, 20), _from_lab(205, 19, 8), _from_lab(195, 19, 24)
+    recoloured = frame.copy()
+    recoloured[np.all(frame == LIPS, axis=2)] = lipstick
+    recoloured[np.all(frame == TEETH, axis=2)] = teeth_pink
+    recoloured[np.all(frame == SKIN, axis=2)] = skin
+    outer = _polygon(landmarks, masks.LIPS_OUTER)
+    lips = outer & ~_polygon(landmarks, masks.LIPS_INNER) & ~truth
+    columns = np.nonzero(lips)[1]
+    corner = lips & (np.arange(SIZE_HW[1])[np.newaxis, :] < columns.min() + 8)  # skin in the left corner
+    recoloured[corner] = skin
+    _, without_teeth = _mouth_frame(landmarks, teeth=False)
+    teeth = truth & ~without_teeth
+    found = frame_mouth_opening(recoloured, landmarks, masks.face_size_px(landmarks)) > 0.5
+    assert (found & teeth).sum() >= 0.8 * teeth.sum(), "the pink teeth are teeth"
+    assert not (found & corner).any(), "the skin in the corner is not"
