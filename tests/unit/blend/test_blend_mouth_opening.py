@@ -124,7 +124,7 @@ def test_the_compositor_shows_the_frame_where_its_mouth_is_open() -> None:
 
 
 def _from_lab(l_star: int, a_star: int, b_star: int) -> tuple[int, int, int]:
-    lab = np.uint8([[[l_star, 128 + a_star, 128 + b_star]]])
+    lab = np.array([[[l_star, 128 + a_star, 128 + b_star]]], dtype=np.uint8)
     b, g, r = (int(v) for v in cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)[0, 0])
     return b, g, r
 
