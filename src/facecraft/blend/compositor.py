@@ -36,6 +36,7 @@ from facecraft.blend.mouth_opening import frame_mouth_opening
 from facecraft.faces.alignment import crop_bounds_in_frame, transform_points
 from facecraft.faces.face import LANDMARK_POINTS, Face
 from facecraft.swap.base import SwapResult
+from facecraft.swap.surround import move_image
 from facecraft.types import Affine, FloatArray, Frame, Mask
 
 __all__ = [
@@ -184,8 +185,8 @@ class Compositor:
             self.last_timings_ms = clock.done()
             return output
         target_region = frame_bgr[region.y0 : region.y1, region.x0 : region.x1]
-        if result.moved_frame is not None:  # the frame reshaped with the face (the swapper moved its outline)
-            _paste_moved_frame(output, result)
+        if result.frame_move is not None:  # the frame reshaped with the face (the swapper moved its outline)
+            _move_frame(output, result)
             target_region = output[region.y0 : region.y1, region.x0 : region.x1].copy()
         source_region, coverage = _warp_into_region(result, region)
         clock.lap("region")
@@ -286,21 +287,17 @@ def _warp_into_region(result: SwapResult, region: _Region) -> tuple[Frame, Mask]
     return np.asarray(source, dtype=np.uint8), _mask_into_region(result.coverage, result, region)
 
 
-def _paste_moved_frame(frame_bgr: Frame, result: SwapResult) -> None:
-    """Put the swapper's moved crop of the frame in place, in ``frame_bgr`` itself."""
-    assert result.moved_frame is not None
+def _move_frame(frame_bgr: Frame, result: SwapResult) -> None:
+    """Move ``frame_bgr`` (in place) inside the result's crop as its ``frame_move`` says. Crops placed by a
+    whole-pixel shift (the mesh swapper's) only; others are left as they are."""
+    assert result.frame_move is not None
     height, width = frame_bgr.shape[:2]
-    crop_h, crop_w = result.moved_frame.shape[:2]
+    crop_h, crop_w = result.frame_move.shape[:2]
     shift = _integer_shift(np.asarray(result.matrix_crop_to_frame, dtype=np.float64))
-    if shift is not None and min(shift) >= 0 and shift[0] + crop_w <= width and shift[1] + crop_h <= height:
-        frame_bgr[shift[1] : shift[1] + crop_h, shift[0] : shift[0] + crop_w] = result.moved_frame
+    if shift is None or min(shift) < 0 or shift[0] + crop_w > width or shift[1] + crop_h > height:
         return
-    matrix = np.asarray(result.matrix_crop_to_frame, dtype=np.float32)
-    moved = cv2.warpAffine(result.moved_frame, matrix, (width, height), flags=cv2.INTER_LINEAR)
-    inside = cv2.warpAffine(
-        np.full((crop_h, crop_w), 255, np.uint8), matrix, (width, height), flags=cv2.INTER_NEAREST
-    )
-    cv2.copyTo(moved, inside, frame_bgr)
+    inside = (slice(shift[1], shift[1] + crop_h), slice(shift[0], shift[0] + crop_w))
+    frame_bgr[inside] = move_image(frame_bgr[inside], result.frame_move)
 
 
 def _mask_into_region(mask: Mask, result: SwapResult, region: _Region) -> Mask:

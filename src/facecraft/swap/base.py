@@ -37,9 +37,10 @@ class SwapResult:
     target_landmarks_crop: the target's 478 landmarks (x, y, z) in crop pixels, as the masks need them.
     frame_keep: float32 H x W in [0, 1] or None: where the frame's own pixels go back over the blended
         result (the glasses the target wears in the footage, ``frame_glasses.py``).
-    moved_frame: H x W x 3 uint8 or None: the frame's crop itself, reshaped with a face whose outline the
-        swapper moved (and the band of hair, ears and background around it); the compositor blends over
-        it instead of the frame.
+    frame_move: H x W x 2 float32 or None: where the swapper moved a face's outline, how the frame moves
+        with it (the face and the band of hair, ears and background around it): for each crop pixel, the
+        crop position its content comes from (``surround.move_map``). The compositor moves what its
+        output holds there before blending (faces blended into it before included).
     """
 
     crop_bgr: Frame
@@ -47,7 +48,7 @@ class SwapResult:
     matrix_crop_to_frame: Affine
     target_landmarks_crop: FloatArray
     frame_keep: Mask | None = None
-    moved_frame: Frame | None = None
+    frame_move: FloatArray | None = None
 
     def __post_init__(self) -> None:
         if self.crop_bgr.ndim != 3 or self.crop_bgr.shape[2] != 3 or self.crop_bgr.dtype != np.uint8:
@@ -57,8 +58,10 @@ class SwapResult:
             raise ValueError(f"coverage must be {self.crop_bgr.shape[:2]}, got {self.coverage.shape}")
         if self.frame_keep is not None and self.frame_keep.shape != self.crop_bgr.shape[:2]:
             raise ValueError(f"frame_keep must be {self.crop_bgr.shape[:2]}, got {self.frame_keep.shape}")
-        if self.moved_frame is not None and self.moved_frame.shape != self.crop_bgr.shape:
-            raise ValueError(f"moved_frame must be {self.crop_bgr.shape}, got {self.moved_frame.shape}")
+        if self.frame_move is not None and self.frame_move.shape != (*self.crop_bgr.shape[:2], 2):
+            raise ValueError(
+                f"frame_move must be {(*self.crop_bgr.shape[:2], 2)}, got {self.frame_move.shape}"
+            )
         if self.matrix_crop_to_frame.shape != (2, 3):
             raise ValueError(f"matrix_crop_to_frame must be 2 x 3, got {self.matrix_crop_to_frame.shape}")
 

@@ -46,7 +46,7 @@ from facecraft.swap.glasses import ANCHORS as GLASSES_ANCHORS
 from facecraft.swap.glasses import GlassesLayer, draw_glasses
 from facecraft.swap.shape import ShapeSettings, ShapeTransfer, facing_camera
 from facecraft.swap.source import PreparedSource, SourceSettings, prepare_source
-from facecraft.swap.surround import GRID_PX, moved_frame, sparse_triangles, surround_band
+from facecraft.swap.surround import GRID_PX, move_image, move_map, sparse_triangles, surround_band
 from facecraft.swap.triangles import (
     FACE_OVAL,
     LEFT_EYE_CORNERS,
@@ -234,17 +234,17 @@ class MeshSwapper:
         coverage = np.asarray(alpha, dtype=np.float32)
         coverage *= np.float32(1.0 / 255.0)
         crop_bgr = frame_bgr[y0:y1, x0:x1].copy()
-        frame_moved = None
+        frame_move = None
         if band is not None:  # the frame itself, reshaped with the face and the band around it
             face = self._frame_triangles
             target_xy = target_lm[:, :2] - origin
-            frame_moved = moved_frame(
-                crop_bgr,
+            frame_move = move_map(
+                (y1 - y0, x1 - x0),
                 np.concatenate([target_xy[face], band[0] - origin]),
                 np.concatenate([dst_xy[face], band[1] - origin]),
                 self._warper,
             )
-            crop_bgr = frame_moved.copy()
+            crop_bgr = move_image(crop_bgr, frame_move)
         cv2.copyTo(cv2.cvtColor(result.image, cv2.COLOR_BGRA2BGR), alpha, crop_bgr)
         if self.settings.soften_px > 0.0:  # where texture was drawn; the frame's own pixels stay as they are
             cv2.copyTo(cv2.GaussianBlur(crop_bgr, (0, 0), self.settings.soften_px), alpha, crop_bgr)
@@ -258,7 +258,7 @@ class MeshSwapper:
         landmarks_crop = rendered.astype(np.float32)
         landmarks_crop[:, :2] -= origin.astype(np.float32)
         matrix: Affine = np.array([[1.0, 0.0, x0], [0.0, 1.0, y0]], dtype=np.float32)
-        return SwapResult(crop_bgr, coverage, matrix, landmarks_crop, frame_keep, frame_moved)
+        return SwapResult(crop_bgr, coverage, matrix, landmarks_crop, frame_keep, frame_move)
 
     def _steady_landmarks(self, target: Face) -> npt.NDArray[np.float64]:
         """The target's landmarks, their rigid pose steadied per track (as given without a track id)."""

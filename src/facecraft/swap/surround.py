@@ -103,12 +103,13 @@ def _band_triangles(rings: tuple[npt.NDArray[np.float64], ...]) -> FloatArray:
     return np.concatenate(corners).astype(np.float32)
 
 
-def moved_frame(
-    frame_crop: Frame, src_tri: npt.ArrayLike, dst_tri: npt.ArrayLike, warper: PiecewiseAffineWarper
-) -> Frame:
-    """The crop with what lies in each triangle ``src_tri`` carried to ``dst_tri`` (crop pixels), and left
-    where it is outside them."""
-    height, width = frame_crop.shape[:2]
+def move_map(
+    size_hw: tuple[int, int], src_tri: npt.ArrayLike, dst_tri: npt.ArrayLike, warper: PiecewiseAffineWarper
+) -> FloatArray:
+    """H x W x 2 float32: for each crop pixel, where in the crop its content comes from, so that what lies
+    in each triangle ``src_tri`` is carried to ``dst_tri`` (crop pixels); outside them, the pixel itself.
+    For ``cv2.remap`` (``move_image``)."""
+    height, width = size_hw
     grid = (-(-width // GRID_PX), -(-height // GRID_PX))
     centre = np.float32((GRID_PX - 1) / 2.0)  # grid cell (i, j) is centred on pixel GRID_PX * (i, j) + centre
     dst_grid = (np.asarray(dst_tri, dtype=np.float32) - centre) / np.float32(GRID_PX)
@@ -121,14 +122,18 @@ def moved_frame(
         np.arange(grid[1], dtype=np.float32) * GRID_PX + centre,
     )
     # the move itself (0 outside the triangles) is what gets interpolated, so the crop's edges stay put
-    map_x -= still_x
-    map_y -= still_y
-    map_x[outside] = 0.0
-    map_y[outside] = 0.0
+    move = np.dstack([map_x - still_x, map_y - still_y]).astype(np.float32)
+    move[outside] = 0.0
     full = (grid[0] * GRID_PX, grid[1] * GRID_PX)  # linear resizing keeps the cells' centres in place
-    full_x = cv2.resize(map_x, full, interpolation=cv2.INTER_LINEAR)[:height, :width]
-    full_y = cv2.resize(map_y, full, interpolation=cv2.INTER_LINEAR)[:height, :width]
-    full_x = np.asarray(full_x + np.arange(width, dtype=np.float32)[np.newaxis, :], dtype=np.float32)
-    full_y = np.asarray(full_y + np.arange(height, dtype=np.float32)[:, np.newaxis], dtype=np.float32)
-    moved = cv2.remap(frame_crop, full_x, full_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    spread = np.asarray(cv2.resize(move, full, interpolation=cv2.INTER_LINEAR), dtype=np.float32)
+    spread = spread[:height, :width]
+    spread[..., 0] += np.arange(width, dtype=np.float32)[np.newaxis, :]
+    spread[..., 1] += np.arange(height, dtype=np.float32)[:, np.newaxis]
+    return np.ascontiguousarray(spread)
+
+
+def move_image(image: Frame, source_xy: FloatArray) -> Frame:
+    """``image`` with each pixel taken from ``source_xy`` (``move_map``'s), bilinearly."""
+    # one map of (x, y) pairs and no second one (OpenCV's stubs do not allow for None there)
+    moved = cv2.remap(image, source_xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # type: ignore[call-overload]
     return np.asarray(moved, dtype=np.uint8)

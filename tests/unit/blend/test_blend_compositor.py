@@ -324,20 +324,39 @@ def test_keep_lips_shows_the_frames_own_lips_through_the_swapped_face() -> None:
     )
 
 
-def test_a_moved_frame_from_the_swapper_replaces_the_frame_around_the_face() -> None:
-    """A swapper that reshaped the face's outline hands back the frame moved with it: the compositor
-    blends over that, and puts all of it back (the band around the face included)."""
+def _shift_map(size_hw: tuple[int, ...], dx: float) -> npt.NDArray[np.float32]:
+    """A crop-sized frame move taking every pixel from ``dx`` to its right."""
+    ys, xs = np.mgrid[0 : size_hw[0], 0 : size_hw[1]].astype(np.float32)
+    return np.dstack([xs + np.float32(dx), ys]).astype(np.float32)
+
+
+def test_a_frame_move_from_the_swapper_moves_the_frame_around_the_face() -> None:
+    """A swapper that reshaped the face's outline says how the frame moves with it: the compositor moves
+    what its output holds in the crop, then blends the face over it."""
     frame, face = _frame(), _face()
     plain = _result(face)
-    moved = np.full_like(plain.crop_bgr, 200)
-    result = dataclasses.replace(plain, moved_frame=moved)
+    result = dataclasses.replace(plain, frame_move=_shift_map(plain.crop_bgr.shape, 4.0))
     out = Compositor(CompositeSettings(blend="feather", color="none")).composite(frame, face, result)
     x0, y0, x1, y1 = _crop_box(result)
-    assert np.all(out[y0 : y0 + 3, x0:x1] == 200), "the crop's edge, far outside the face, is the moved frame"
+    edge = (slice(y0, y0 + 3), slice(x0, x1 - 5))  # the crop's top rows, far outside the face
+    np.testing.assert_array_equal(out[edge], frame[y0 : y0 + 3, x0 + 4 : x1 - 1])
     rows, cols = _core()
     assert abs(float(out[rows, cols].mean()) - float(np.mean(RENDER_BGR))) < 6.0, "the face is still drawn"
     outside = np.ones(FRAME_HW, bool)
     outside[y0:y1, x0:x1] = False
     assert np.array_equal(out[outside], frame[outside])
-    with pytest.raises(ValueError, match="moved_frame"):
-        dataclasses.replace(plain, moved_frame=moved[1:])
+    with pytest.raises(ValueError, match="frame_move"):
+        dataclasses.replace(plain, frame_move=_shift_map(plain.crop_bgr.shape, 4.0)[1:])
+
+
+def test_a_frame_move_moves_what_an_earlier_face_left_in_the_output() -> None:
+    """Two faces in one frame: the second face's frame move carries the output as the first face left it,
+    not the frame as it came in (the first face's swap is not undone)."""
+    frame, face = _frame(), _face()
+    plain = _result(face)
+    x0, y0, _, y1 = _crop_box(plain)
+    earlier = frame.copy()
+    earlier[y0:y1, x0 : x0 + 8] = 255  # what a first face's blending left at the crop's left edge
+    result = dataclasses.replace(plain, frame_move=_shift_map(plain.crop_bgr.shape, 0.0))
+    out = Compositor(CompositeSettings(blend="feather", color="none")).composite(earlier, face, result)
+    assert np.all(out[y0:y1, x0 : x0 + 8] == 255), "the earlier face's pixels stay"

@@ -11,6 +11,7 @@ from facecraft.swap.base import SWAPPERS, SourceIdentity, SwapperConfig
 from facecraft.swap.mesh import MeshSwapper, MeshSwapSettings, build_mesh_swapper
 from facecraft.swap.shape import ShapeSettings
 from facecraft.swap.source import SourceSettings
+from facecraft.swap.surround import move_image
 from facecraft.swap.triangles import FACE_OVAL, LEFT_EYELIDS, LIPS_INNER, RIGHT_EYELIDS, load_topology
 from facecraft.types import FloatArray, Frame
 
@@ -294,18 +295,19 @@ def test_with_outline_a_wider_source_widens_the_face_and_moves_the_frame_around_
     swapper = MeshSwapper(settings)
     swapper.prepare(wide_two_tone_source())
     result = swapper.swap(frame, face)
-    assert result.moved_frame is not None
+    assert result.frame_move is not None
     x0, y0 = (int(v) for v in result.matrix_crop_to_frame[:, 2])
     oval = list(FACE_OVAL)
     rendered = result.target_landmarks_crop[oval, 0] + x0
     assert float(np.ptp(rendered)) > 1.05 * float(np.ptp(landmarks[oval, 0])), "the face is drawn wider"
-    height, width = result.moved_frame.shape[:2]
+    height, width = result.frame_move.shape[:2]
     crop = frame[y0 : y0 + height, x0 : x0 + width]
-    assert np.array_equal(result.moved_frame[:2], crop[:2]), "the band tapers to no move"
+    moved = move_image(crop, result.frame_move)
+    assert np.array_equal(moved[:2], crop[:2]), "the band tapers to no move"
     row = int(landmarks[234, 1]) - y0  # at the cheek's edge, the stripes beside the face moved outward
-    assert not np.array_equal(result.moved_frame[row], crop[row])
+    assert not np.array_equal(moved[row], crop[row])
     still = prepared(MeshSwapSettings(source=NO_CLEANING, stabilize=None)).swap(frame, face)
-    assert still.moved_frame is None, "without outline the frame is left as it is"
+    assert still.frame_move is None, "without outline the frame is left as it is"
 
 
 def test_the_outline_option_reaches_the_mesh_swapper() -> None:

@@ -6,7 +6,8 @@ import pytest
 
 from facecraft.swap.surround import (
     SURROUND_BAND,
-    moved_frame,
+    move_image,
+    move_map,
     sparse_triangles,
     surround_band,
 )
@@ -78,11 +79,12 @@ def test_the_moved_crop_carries_what_the_triangles_hold_and_leaves_the_rest() ->
     crop = np.dstack([xx, xx, xx]).astype(np.uint8)
     square = np.array([[40.0, 30.0], [110.0, 30.0], [110.0, 90.0], [40.0, 90.0]])
     source = np.stack([square[[0, 1, 2]], square[[0, 2, 3]]])
-    out = moved_frame(crop, source, source + np.array([3.0, 0.0]), PiecewiseAffineWarper())
+    shifted = move_map(crop.shape[:2], source, source + np.array([3.0, 0.0]), PiecewiseAffineWarper())
+    out = move_image(crop, shifted)
     # inside the moved square each pixel shows what lay 3 px to its left
     np.testing.assert_allclose(out[45:75, 60:100, 0].astype(float), xx[45:75, 60:100] - 3.0, atol=1.01)
     # far from it the crop is as it was
     np.testing.assert_array_equal(out[:, :25], crop[:, :25])
     np.testing.assert_array_equal(out[105:], crop[105:])
-    unmoved = moved_frame(crop, source, source, PiecewiseAffineWarper())
+    unmoved = move_image(crop, move_map(crop.shape[:2], source, source, PiecewiseAffineWarper()))
     assert int(np.abs(unmoved.astype(int) - crop.astype(int)).max()) <= 1
