@@ -661,9 +661,8 @@ def normal_map(
     sigma = max(1.0, NORMAL_SMOOTHING * face_px)
     smooth = low_pass(image, sigma) / np.maximum(low_pass(weight, sigma), 1e-3)[..., np.newaxis]
     length = np.linalg.norm(smooth, axis=2, keepdims=True)
-    out: FloatArray = np.where(weight[..., np.newaxis] > 0, smooth / np.maximum(length, 1e-6), 0.0).astype(
-        np.float32
-    )
+    unit = smooth / np.maximum(length, 1e-6)
+    out: FloatArray = np.where(weight[..., np.newaxis] > 0, unit, 0.0).astype(np.float32)
     return out
 
 
@@ -678,10 +677,8 @@ def fitted_light(texture_bgr: Image, normals: FloatArray, clear_skin: BoolImage)
     values = texture_bgr[rows, columns].astype(np.float64)
     coefficients, *_ = np.linalg.lstsq(design, values, rcond=None)  # (4, 3)
     low, high = values.min(axis=0), values.max(axis=0)
-    low, high = (
-        low - LIGHT_REACH * (high - low),
-        high + LIGHT_REACH * (high - low),
-    )  # a hidden side may be darker
+    reach = LIGHT_REACH * (high - low)  # a hidden side may be darker than any clear skin
+    low, high = low - reach, high + reach
     flat = normals.reshape(-1, 3).astype(np.float64)
     drawn = np.column_stack([np.ones(len(flat)), flat]) @ coefficients
     out: FloatArray = np.clip(drawn, low, high).reshape(texture_bgr.shape).astype(np.float32)
