@@ -96,6 +96,10 @@ class ColorSettings:
         gain. Off, shading carries only the colour casts: for a render already lit like the target (a
         trained model decodes the target frame's own light), where the gain only adds the target's face
         relief back (d3 onto d10, GPU model: identity 0.557 with it, 0.536 without).
+    light_plane (``shading`` only): the target's light is carried as a plane over the skin plus the blur of
+        the rest (``shading_maps``' ``target_plane``), so a light from one side falls on the face whole.
+        On the five benchmark pairs identity and flicker moved within their noise (2026-11-27); by eye the
+        face sits in s18.mp4's side light instead of looking flat and pale in it.
     """
 
     mode: ColorMode = "shading"
@@ -108,6 +112,7 @@ class ColorSettings:
     texture_sigma: float = 0.05
     texture_contrast_min: float = 0.6
     shading_light: bool = True
+    light_plane: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in COLOR_MODES:
@@ -263,7 +268,7 @@ def masked_low_pass(channel: FloatArray, weights: Mask, sigma_px: float) -> tupl
 
 
 def shading_maps(
-    source_lab: FloatArray, target_lab: FloatArray, weights: Mask, sigma_px: float
+    source_lab: FloatArray, target_lab: FloatArray, weights: Mask, sigma_px: float, target_plane: bool = False
 ) -> tuple[FloatArray, FloatArray]:
     """Low-frequency corrections that lay the target's light and colour casts on the rendered face.
 
@@ -273,12 +278,22 @@ def shading_maps(
     gain (``target L = g * source L``) gives ``g`` everywhere the weights reach; far from every weighted
     pixel the corrections fade to none. Colour casts of the source photo (a green screen's spill, a
     coloured lamp) go, and the target's come on.
+
+    target_plane: the target's light is taken as a plane over the skin (``skin_plane``) plus the blur of
+    what is left: a blur wide enough to keep the target's own face relief out carries only part of a
+    light falling from one side (s18.mp4's window: its shaded cheek 42 levels of L darker than its lit
+    one; 14 in the swapped face with the blur alone, 37 with the plane).
     """
     if source_lab.shape != target_lab.shape or source_lab.ndim != 3 or source_lab.shape[2] != 3:
         raise ValueError(
             f"source and target must be H x W x 3 LAB, got {source_lab.shape} and {target_lab.shape}"
         )
-    low_target, support = masked_low_pass(target_lab, weights, sigma_px)
+    if target_plane:  # the light's broad gradient whole, the blur for what is left of it
+        plane = skin_plane(target_lab, weights)
+        low_target, support = masked_low_pass(target_lab - plane, weights, sigma_px)
+        low_target += plane
+    else:
+        low_target, support = masked_low_pass(target_lab, weights, sigma_px)
     low_source = _normalised(source_lab, weights, support, sigma_px)
     confidence = np.clip(support * np.float32(20.0), 0.0, 1.0)
     gain = low_target[..., 0] / np.maximum(low_source[..., 0], np.float32(1.0))
@@ -286,6 +301,26 @@ def shading_maps(
     gain = np.float32(1.0) + confidence * (gain - np.float32(1.0))
     shift = (low_target[..., 1:] - low_source[..., 1:]) * confidence[..., np.newaxis]
     return gain.astype(np.float32), shift.astype(np.float32)
+
+
+def skin_plane(values: FloatArray, weights: Mask) -> FloatArray:
+    """Per channel of an H x W x C image, the least-squares plane ``a + b x + c y`` through it weighted by
+    ``weights``, drawn over the whole image (a flat image where the weights are too few to tilt it)."""
+    height, width = weights.shape
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
+    design = np.column_stack(
+        [
+            np.ones(height * width),
+            (xs.ravel() - width / 2) / max(width, 1),
+            (ys.ravel() - height / 2) / max(height, 1),
+        ]
+    )
+    weighted = design * weights.astype(np.float64).reshape(-1, 1)
+    normal = design.T @ weighted + _MIN_WEIGHT * np.eye(3)  # a tiny ridge: no weights, no tilt
+    rhs = weighted.T @ values.reshape(height * width, -1).astype(np.float64)
+    plane = design @ np.linalg.solve(normal, rhs)
+    out: FloatArray = plane.reshape(values.shape).astype(np.float32)
+    return out
 
 
 def _normalised(values: FloatArray, weights: Mask, support: FloatArray, sigma_px: float) -> FloatArray:
@@ -435,7 +470,7 @@ class ColorMatcher:
                 # the light is smooth: a wide blur loses nothing at half the resolution, and costs a quarter
                 source_low, target_low = _half(source_low), _half(target_low)
                 skin_low, sigma = _half(skin_low), 0.5 * sigma
-            gain, shift = shading_maps(source_low, target_low, skin_low, sigma)
+            gain, shift = shading_maps(source_low, target_low, skin_low, sigma, s.light_plane)
             maps = np.dstack([gain, shift])
             gain_full, shift_a, shift_b = cv2.split(cv2.resize(maps, size_wh, interpolation=cv2.INTER_LINEAR))
             if s.shading_light:

@@ -86,6 +86,27 @@ def test_shading_carries_a_constant_lighting_gain_and_a_colour_cast() -> None:
     np.testing.assert_allclose(same_shift, 0.0, atol=1e-4)
 
 
+def test_a_light_from_one_side_falls_on_the_face_whole_with_the_plane() -> None:
+    """A flat-lit render under a target lit from its left: with the plane the gain carries the target's
+    whole left-right ratio; the blur alone, wide enough to keep the target's relief out, carries less."""
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
+    source = np.stack([150.0 + 0 * xx, 140.0 + 0 * xx, 140.0 + 0 * yy], axis=-1).astype(np.float32)
+    target = source.copy()
+    target[..., 0] = 190.0 - 1.0 * xx  # lit from the image's left
+    weights = _disc()
+    inside = _disc(30.0) > 0
+    left, right = inside & (xx < SIZE / 2 - 15), inside & (xx > SIZE / 2 + 15)
+    wanted = float(target[..., 0][left].mean() / target[..., 0][right].mean())
+    wide = 0.5 * SIZE
+    with_plane, _ = shading_maps(source, target, weights, sigma_px=wide, target_plane=True)
+    blur_only, _ = shading_maps(source, target, weights, sigma_px=wide)
+    got = float(with_plane[left].mean() / with_plane[right].mean())
+    assert got == pytest.approx(wanted, rel=0.02)
+    assert float(blur_only[left].mean() / blur_only[right].mean()) < 1.0 + 0.8 * (wanted - 1.0)
+    flat_gain, _ = shading_maps(source, source, weights, sigma_px=wide, target_plane=True)
+    np.testing.assert_allclose(flat_gain, 1.0, atol=1e-3)
+
+
 def test_high_pass_keeps_fine_detail_and_drops_the_flat_part() -> None:
     flat = np.full((40, 40), 90.0, np.float32)
     assert np.abs(high_pass(flat, 2.0)).max() < 1e-4
