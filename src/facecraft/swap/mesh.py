@@ -216,8 +216,12 @@ class MeshSwapper:
         target_lm = self._steady_landmarks(target)
         rendered = self._shape.transfer(source.landmarks_478, target_lm).astype(np.float64)
         height, width = frame_bgr.shape[:2]
-        hull = list(FACE_OVAL)
-        band = surround_band(target_lm[hull, :2], rendered[hull, :2], _face_size(target_lm), (width, height))
+        band = None
+        if self._shape.settings.outline > 0.0:  # else the outline is the target's and the frame stays
+            hull = list(FACE_OVAL)
+            band = surround_band(
+                target_lm[hull, :2], rendered[hull, :2], _face_size(target_lm), (width, height)
+            )
         x0, y0, x1, y1 = _crop_box(rendered, width, height, self.settings.crop_margin)
         if band is not None:  # the crop holds the whole band
             low = np.floor(band[0].reshape(-1, 2).min(axis=0)) - 2 * GRID_PX  # the map's cells settle to 0

@@ -210,11 +210,12 @@ class ShapeTransfer:
         """Per-point 3D offsets (478 x 3) to add to the target mesh."""
         source = np.asarray(source_478, dtype=np.float64)
         target = np.asarray(target_478, dtype=np.float64)[:, :3]
-        aligned = self.align(source, target).apply(source[self._stable])
+        alignment = self.align(source, target)
         control = np.zeros((len(self._control), 3))
-        control[: len(self._stable)] = aligned - target[self._stable]
+        control[: len(self._stable)] = alignment.apply(source[self._stable]) - target[self._stable]
         if self.settings.outline > 0.0:
-            control[len(self._stable) :] = self.settings.outline * self._outline_offsets(source, target)
+            outline = self._outline_offsets(alignment.apply(source[self._hull]), target)
+            control[len(self._stable) :] = self.settings.outline * outline
         offsets = np.zeros((LANDMARK_POINTS, 3))
         offsets[:MESH_POINTS] = self._weights @ control
         offsets[self._hull] = control[len(self._stable) :]
@@ -226,12 +227,12 @@ class ShapeTransfer:
         offsets *= np.minimum(1.0, limit / np.maximum(lengths, 1e-9))
         return offsets
 
-    def _outline_offsets(self, source: Array64, target: Array64) -> Array64:
-        """The outline's offsets to the aligned source's (hull x 3). Below the nose base only the face's
-        width moves (sideways in the head's frame): how far the chin drops is the mouth's opening, the
-        target's expression, not the source's face."""
-        aligned = self.align(source, target).apply(source[self._hull])
-        offsets = aligned - target[self._hull]
+    def _outline_offsets(self, aligned_hull: Array64, target: Array64) -> Array64:
+        """The outline's offsets to the aligned source's (hull x 3; ``aligned_hull``: the source's outline
+        put over the target). Below the nose base only the face's width moves (sideways in the head's
+        frame): how far the chin drops is the mouth's opening, the target's expression, not the source's
+        face."""
+        offsets = aligned_hull - target[self._hull]
         head = estimate_similarity_3d(self._layout[self._stable], target[self._stable]).rotation
         local = offsets @ head  # into the head's frame: x right, y down, z away
         local[self._lower_hull, 1:] = 0.0

@@ -670,17 +670,17 @@ def fitted_light(texture_bgr: Image, normals: FloatArray, clear_skin: BoolImage)
     """The photo's light on the face's shape: per channel, the least-squares fit ``a + b . normal`` to the
     clear skin (a first-order lighting model), drawn over the whole texture; None with too little skin to
     fit it. Albedo, blemishes and the light's finer detail stay out of it."""
-    rows, columns = np.nonzero(clear_skin & (np.abs(normals).sum(axis=2) > 0))
-    if rows.size < LIGHT_MIN_PIXELS:
+    fitted = (clear_skin & (np.abs(normals).sum(axis=2) > 0)).ravel()
+    if int(fitted.sum()) < LIGHT_MIN_PIXELS:
         return None
-    design = np.column_stack([np.ones(rows.size), normals[rows, columns].astype(np.float64)])
-    values = texture_bgr[rows, columns].astype(np.float64)
-    coefficients, *_ = np.linalg.lstsq(design, values, rcond=None)  # (4, 3)
+    flat = normals.reshape(-1, 3).astype(np.float64)
+    design = np.column_stack([np.ones(len(flat)), flat])
+    values = texture_bgr.reshape(-1, 3)[fitted].astype(np.float64)
+    coefficients, *_ = np.linalg.lstsq(design[fitted], values, rcond=None)  # (4, 3)
     low, high = values.min(axis=0), values.max(axis=0)
     reach = LIGHT_REACH * (high - low)  # a hidden side may be darker than any clear skin
     low, high = low - reach, high + reach
-    flat = normals.reshape(-1, 3).astype(np.float64)
-    drawn = np.column_stack([np.ones(len(flat)), flat]) @ coefficients
+    drawn = design @ coefficients
     out: FloatArray = np.clip(drawn, low, high).reshape(texture_bgr.shape).astype(np.float32)
     return out
 

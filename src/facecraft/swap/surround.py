@@ -31,7 +31,6 @@ GRID_PX = 4
 SPARSE_SPACING = 0.13
 """Inside the face, the frame moves with a coarse mesh: points about this far apart (layout units, the outer
 eye corners 1 apart)."""
-"""The map is computed every this many pixels and interpolated between."""
 
 
 def sparse_triangles(
