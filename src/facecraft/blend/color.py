@@ -96,10 +96,12 @@ class ColorSettings:
         gain. Off, shading carries only the colour casts: for a render already lit like the target (a
         trained model decodes the target frame's own light), where the gain only adds the target's face
         relief back (d3 onto d10, GPU model: identity 0.557 with it, 0.536 without).
-    light_plane (``shading`` only): the target's light is carried as a plane over the skin plus the blur of
-        the rest (``shading_maps``' ``target_plane``), so a light from one side falls on the face whole.
-        On the five benchmark pairs identity and flicker moved within their noise (2026-11-27); by eye the
-        face sits in s18.mp4's side light instead of looking flat and pale in it.
+    light_plane (``shading`` only): the target's light, and the render's own, are each taken as a plane
+        over the skin plus the blur of the rest (``shading_maps``' ``planes``), so a light from one side
+        falls on the face whole and the source photo's side light goes whole. On the five benchmark pairs
+        identity and flicker moved within their noise (2026-11-27 for the target's plane, 2026-11-28 for
+        the render's); by eye the face sits in s18.mp4's side light instead of looking flat and pale in
+        it, and d8.jpg's face is no longer dark down one half on evenly lit footage.
     """
 
     mode: ColorMode = "shading"
@@ -268,7 +270,7 @@ def masked_low_pass(channel: FloatArray, weights: Mask, sigma_px: float) -> tupl
 
 
 def shading_maps(
-    source_lab: FloatArray, target_lab: FloatArray, weights: Mask, sigma_px: float, target_plane: bool = False
+    source_lab: FloatArray, target_lab: FloatArray, weights: Mask, sigma_px: float, planes: bool = False
 ) -> tuple[FloatArray, FloatArray]:
     """Low-frequency corrections that lay the target's light and colour casts on the rendered face.
 
@@ -279,22 +281,29 @@ def shading_maps(
     pixel the corrections fade to none. Colour casts of the source photo (a green screen's spill, a
     coloured lamp) go, and the target's come on.
 
-    target_plane: the target's light is taken as a plane over the skin (``skin_plane``) plus the blur of
-    what is left: a blur wide enough to keep the target's own face relief out carries only part of a
-    light falling from one side (s18.mp4's window: its shaded cheek 42 levels of L darker than its lit
-    one; 14 in the swapped face with the blur alone, 37 with the plane).
+    planes: each light, the target's and the render's, is taken as a plane over the skin (``skin_plane``)
+    plus the blur of what is left. A blur wide enough to keep the target's own face relief out carries
+    only part of a light falling from one side (s18.mp4's window: its shaded cheek 42 levels of L darker
+    than its lit one; 14 in the swapped face with the blur alone, 37 with the plane), and takes only part
+    of the source photo's own side light away (d8.jpg, lit from the image's right: its shaded half about
+    100 levels darker; on a frame of d10.mp4, whose face is lit nearly evenly (its left half 17 levels
+    darker than its right), the swapped face's left half was 63 darker with the blur alone, 31 with the
+    planes).
     """
     if source_lab.shape != target_lab.shape or source_lab.ndim != 3 or source_lab.shape[2] != 3:
         raise ValueError(
             f"source and target must be H x W x 3 LAB, got {source_lab.shape} and {target_lab.shape}"
         )
-    if target_plane:  # the light's broad gradient whole, the blur for what is left of it
-        plane = skin_plane(target_lab, weights)
-        low_target, support = masked_low_pass(target_lab - plane, weights, sigma_px)
-        low_target += plane
+    if planes:  # each light's broad gradient whole, the blur for what is left of it
+        target_plane = skin_plane(target_lab, weights)
+        low_target, support = masked_low_pass(target_lab - target_plane, weights, sigma_px)
+        low_target += target_plane
+        source_plane = skin_plane(source_lab, weights)
+        low_source = _normalised(source_lab - source_plane, weights, support, sigma_px)
+        low_source += source_plane
     else:
         low_target, support = masked_low_pass(target_lab, weights, sigma_px)
-    low_source = _normalised(source_lab, weights, support, sigma_px)
+        low_source = _normalised(source_lab, weights, support, sigma_px)
     confidence = np.clip(support * np.float32(20.0), 0.0, 1.0)
     gain = low_target[..., 0] / np.maximum(low_source[..., 0], np.float32(1.0))
     gain = np.clip(gain, _GAIN_LIMITS[0], _GAIN_LIMITS[1])
@@ -470,7 +479,7 @@ class ColorMatcher:
                 # the light is smooth: a wide blur loses nothing at half the resolution, and costs a quarter
                 source_low, target_low = _half(source_low), _half(target_low)
                 skin_low, sigma = _half(skin_low), 0.5 * sigma
-            gain, shift = shading_maps(source_low, target_low, skin_low, sigma, s.light_plane)
+            gain, shift = shading_maps(source_low, target_low, skin_low, sigma, planes=s.light_plane)
             maps = np.dstack([gain, shift])
             gain_full, shift_a, shift_b = cv2.split(cv2.resize(maps, size_wh, interpolation=cv2.INTER_LINEAR))
             if s.shading_light:

@@ -98,13 +98,34 @@ def test_a_light_from_one_side_falls_on_the_face_whole_with_the_plane() -> None:
     left, right = inside & (xx < SIZE / 2 - 15), inside & (xx > SIZE / 2 + 15)
     wanted = float(target[..., 0][left].mean() / target[..., 0][right].mean())
     wide = 0.5 * SIZE
-    with_plane, _ = shading_maps(source, target, weights, sigma_px=wide, target_plane=True)
+    with_plane, _ = shading_maps(source, target, weights, sigma_px=wide, planes=True)
     blur_only, _ = shading_maps(source, target, weights, sigma_px=wide)
     got = float(with_plane[left].mean() / with_plane[right].mean())
     assert got == pytest.approx(wanted, rel=0.02)
     assert float(blur_only[left].mean() / blur_only[right].mean()) < 1.0 + 0.8 * (wanted - 1.0)
-    flat_gain, _ = shading_maps(source, source, weights, sigma_px=wide, target_plane=True)
+    flat_gain, _ = shading_maps(source, source, weights, sigma_px=wide, planes=True)
     np.testing.assert_allclose(flat_gain, 1.0, atol=1e-3)
+
+
+def test_a_side_lit_render_on_an_evenly_lit_target_is_evened_whole_with_the_planes() -> None:
+    """A render lit from its right (a side-lit source photo) under an evenly lit target: with the planes
+    the gain takes the render's whole left-right ratio away; the wide blur alone leaves much of it."""
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
+    target = np.stack([170.0 + 0 * xx, 140.0 + 0 * xx, 140.0 + 0 * yy], axis=-1).astype(np.float32)
+    source = target.copy()
+    source[..., 0] = 100.0 + 1.2 * xx  # lit from the image's right
+    weights = _disc()
+    inside = _disc(30.0) > 0
+    left, right = inside & (xx < SIZE / 2 - 15), inside & (xx > SIZE / 2 + 15)
+    wide = 0.5 * SIZE
+
+    def evened(planes: bool) -> float:
+        gain, _ = shading_maps(source, target, weights, sigma_px=wide, planes=planes)
+        lit = source[..., 0] * gain
+        return float(lit[left].mean() / lit[right].mean())
+
+    assert evened(True) == pytest.approx(1.0, abs=0.02)
+    assert evened(False) < 0.9
 
 
 def test_high_pass_keeps_fine_detail_and_drops_the_flat_part() -> None:
