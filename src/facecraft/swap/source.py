@@ -40,6 +40,7 @@ from facecraft.faces.face import LANDMARK_POINTS, MESH_POINTS, Face
 from facecraft.media.image import read_image
 from facecraft.swap.base import SourceIdentity
 from facecraft.swap.glasses import GlassesLayer, find_glasses
+from facecraft.swap.lip_outline import refined_lips
 from facecraft.swap.morphology import disc, relative_line_contrast
 from facecraft.swap.shape import facing_camera, stable_points
 from facecraft.swap.triangles import (
@@ -276,7 +277,8 @@ def prepare_source(
     """Unwrap the face into a texture, find what hides its skin and fill it (see the module docstring)."""
     face_px = min(float(settings.max_face_px), face.size_px * TEXTURE_OVERSAMPLE)
     uv, size_wh = texture_layout(topology, face_px)
-    texture_bgr, seen, drawn = unwrap(image_bgr, face.landmarks_478, uv, size_wh, topology)
+    lips_read = refined_lips(image_bgr, face.landmarks_478) if settings.clean else face.landmarks_478
+    texture_bgr, seen, drawn = unwrap(image_bgr, lips_read, uv, size_wh, topology)
     regions = _regions(uv, topology, drawn, settings.feature_margin * face_px, face_px)
     skin_area = regions.face & ~regions.features
     lab = cv2.cvtColor(texture_bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
