@@ -635,7 +635,9 @@ def fill_hidden(
     weight = mirror_weight(mirror_ok, face_px)[..., np.newaxis]
     replacement: FloatArray = shading + weight * (from_mirror - shading)
     lips = push_pull_fill(source, regions.lips)
-    replacement = np.where(regions.mouth_gap[..., np.newaxis], lips, replacement)
+    # The lips themselves too: the seam's feathering below reaches a pixel or two into them from the gap,
+    # and a skin replacement there drew a pale rim around the mouth opening.
+    replacement = np.where((regions.mouth_gap | regions.lips)[..., np.newaxis], lips, replacement)
     replaced = hidden | ~face
     soft = cv2.GaussianBlur(replaced.astype(np.float32), (0, 0), max(1.0, 0.006 * face_px))
     soft = np.maximum(soft, replaced.astype(np.float32))[..., np.newaxis]

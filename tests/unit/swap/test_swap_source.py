@@ -28,6 +28,7 @@ from facecraft.swap.triangles import (
     FACE_OVAL,
     LEFT_BROW,
     LEFT_EYELIDS,
+    LIPS_INNER,
     LIPS_OUTER,
     RIGHT_BROW,
     RIGHT_EYELIDS,
@@ -255,3 +256,19 @@ def test_the_photos_light_is_fitted_on_the_clear_skin_and_drawn_where_it_is_hidd
     error = np.abs(fitted[hidden] - light[hidden] * np.ones(3))
     assert float(np.percentile(error, 95)) < 4.0, "the hidden side gets the light its turn gives it"
     assert fitted_light(texture, normals, np.zeros_like(clear)) is None, "no skin to fit: no light"
+
+
+def test_the_lips_beside_the_mouth_opening_keep_their_colour() -> None:
+    """The gap between the lips is filled from the lips, and so is the seam around it: the lips next to
+    the opening stay the lips' colour (a skin fill feathered into them drew a pale rim round the mouth)."""
+    image, face = synthetic_face()
+    prepared = prepare_source(image, face, TOPOLOGY)
+    inner = np.round(prepared.uv_478[list(LIPS_INNER)]).astype(np.int32)
+    height, width = prepared.texture_bgra.shape[:2]
+    gap = np.zeros((height, width), np.uint8)
+    cv2.fillPoly(gap, [inner], 1)
+    rim = (cv2.dilate(gap, np.ones((3, 3), np.uint8)) > 0) & (gap == 0)
+    lips_bgr = np.array([70, 60, 190])
+    rim_bgr = prepared.texture_bgra[..., :3][rim].astype(float)
+    assert np.abs(rim_bgr.mean(axis=0) - lips_bgr).max() < 15
+    assert np.abs(rim_bgr - lips_bgr).max(axis=1).mean() < 20
