@@ -11,11 +11,14 @@ from facecraft.faces.analyzer import FaceAnalyzer
 from facecraft.faces.face import LANDMARK_POINTS, MESH_POINTS, Face, bbox_from_landmarks
 from facecraft.media.image import write_image
 from facecraft.swap.source import (
+    SHADOW_KNEE,
+    SHADOW_LIFT,
     OcclusionReport,
     SourceSettings,
     find_occluders,
     fit_skin_model,
     fitted_light,
+    lift_shadows,
     load_source,
     normal_map,
     occlusion_notes,
@@ -272,3 +275,24 @@ def test_the_lips_beside_the_mouth_opening_keep_their_colour() -> None:
     rim_bgr = prepared.texture_bgra[..., :3][rim].astype(float)
     assert np.abs(rim_bgr.mean(axis=0) - lips_bgr).max() < 15
     assert np.abs(rim_bgr - lips_bgr).max(axis=1).mean() < 20
+
+
+def test_deep_broad_shadows_are_lifted_and_gentle_relief_is_left() -> None:
+    """A band down one side at half the face's light comes up most of the way; a side at 0.9 of it (the
+    face's own turn away) stays as it is."""
+    size = 120
+    lab = np.zeros((size, size, 3), np.uint8)
+    lab[...] = (200, 140, 150)
+    lab[:, :25, 0] = 80  # a hair shadow down the left side: (80 + 41) / (200 + 41) = 0.5 of the light
+    lab[:, 95:, 0] = 176  # the right side turning away: 0.9 of the light
+    texture = cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
+    skin = np.ones((size, size), bool)
+    middle = np.zeros((size, size), bool)
+    middle[30:90, 40:80] = True
+    out = cv2.cvtColor(lift_shadows(texture, skin, middle, face_px=100.0), cv2.COLOR_BGR2LAB)
+    offset = 16.0 * 255.0 / 100.0
+    shadow = (float(out[60, 5:15, 0].mean()) + offset) / (200 + offset)
+    assert SHADOW_KNEE - (SHADOW_KNEE - 0.5) * (1 - SHADOW_LIFT) - 0.03 < shadow < SHADOW_KNEE
+    assert abs(float(out[60, 105:115, 0].mean()) - 176) <= 2
+    assert abs(float(out[60, 50:70, 0].mean()) - 200) <= 1
+    np.testing.assert_array_equal(out[..., 1:], cv2.cvtColor(texture, cv2.COLOR_BGR2LAB)[..., 1:])
