@@ -285,7 +285,7 @@ def test_deep_broad_shadows_are_lifted_and_gentle_relief_is_left() -> None:
     lab[...] = (200, 140, 150)
     lab[:, :25, 0] = 80  # a hair shadow down the left side: (80 + 41) / (200 + 41) = 0.5 of the light
     lab[:, 95:, 0] = 176  # the right side turning away: 0.9 of the light
-    texture = cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
+    texture = np.asarray(cv2.cvtColor(lab, cv2.COLOR_LAB2BGR), dtype=np.uint8)
     skin = np.ones((size, size), bool)
     middle = np.zeros((size, size), bool)
     middle[30:90, 40:80] = True
