@@ -200,19 +200,20 @@ def swap_with_library(
     config = SwapConfig(source=source, composite=composite, keep_occluders=keep_occluders)
     request = SwapRequest(target, output)
     components = build_swap(config)
-    marking_options = MarkingOptions(config_dir=Path(tempfile.mkdtemp(prefix="facecraft-bench-")))
-    plain_seconds = None
-    if measure_plain:
+    with tempfile.TemporaryDirectory(prefix="facecraft-bench-") as config_dir:  # marking keys
+        marking_options = MarkingOptions(config_dir=Path(config_dir))
+        plain_seconds = None
+        if measure_plain:
+            started = time.perf_counter()
+            run_swap(request, components, build_swap_marking(config, request, marking_options))
+            plain_seconds = time.perf_counter() - started
+        duration_s = probe(target).duration_s
+        recorder = TimedRecorder(build_swap_recorder(components.source, duration_s, background=False))
+        components.observers = (recorder,)
         started = time.perf_counter()
-        run_swap(request, components, build_swap_marking(config, request, marking_options))
-        plain_seconds = time.perf_counter() - started
-    duration_s = probe(target).duration_s
-    recorder = TimedRecorder(build_swap_recorder(components.source, duration_s, background=False))
-    components.observers = (recorder,)
-    started = time.perf_counter()
-    swap_report = run_swap(request, components, build_swap_marking(config, request, marking_options))
-    report = recorder.report()
-    seconds = time.perf_counter() - started
+        swap_report = run_swap(request, components, build_swap_marking(config, request, marking_options))
+        report = recorder.report()
+        seconds = time.perf_counter() - started
     return SwapRun(output, seconds, swap_report.frames, report, recorder.seconds, plain_seconds)
 
 
