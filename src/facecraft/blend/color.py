@@ -101,7 +101,7 @@ class ColorSettings:
         falls on the face whole and the source photo's side light goes whole. On the five benchmark pairs
         identity and flicker moved within their noise (2026-11-27 for the target's plane, 2026-11-28 for
         the render's); by eye the face sits in s18.mp4's side light instead of looking flat and pale in
-        it, and d8.jpg's face is no longer dark down one half on evenly lit footage.
+        it, and d8.jpg's face is much less dark down one half on evenly lit footage.
     """
 
     mode: ColorMode = "shading"

@@ -35,13 +35,14 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from facecraft.blend.color import LIGHTNESS_OFFSET, masked_low_pass
 from facecraft.errors import NoFaceError
 from facecraft.faces.analyzer import FaceAnalyzer
 from facecraft.faces.face import LANDMARK_POINTS, MESH_POINTS, Face
 from facecraft.media.image import read_image
 from facecraft.swap.base import SourceIdentity
 from facecraft.swap.glasses import GlassesLayer, find_glasses
-from facecraft.swap.lip_outline import refined_lips
+from facecraft.swap.lip_outline import read_lips
 from facecraft.swap.morphology import disc, relative_line_contrast
 from facecraft.swap.shape import facing_camera, stable_points
 from facecraft.swap.triangles import (
@@ -127,7 +128,8 @@ SHADOW_SIGMA = 0.06
 """``lift_shadows``: where the skin's lightness, smoothed over ``SHADOW_SIGMA`` of the face, falls below
 ``SHADOW_KNEE`` of the face middle's (in ``L + 16``, proportional to the cube root of the light), that
 shortfall is made ``SHADOW_LIFT`` smaller."""
-_LIGHTNESS_OFFSET = 16.0 * 255.0 / 100.0
+SHADOW_MIN_PIXELS = 100
+"""The face middle's light, the lift's reference, is read from at least this many clear skin pixels."""
 _NOTE_MIN_FRACTION = 0.01
 """Fractions below this are not worth telling the user."""
 
@@ -155,6 +157,9 @@ class SourceSettings:
     glasses: with ``clean``, glasses found around the eyes are filled in the texture like any occluder
         but kept as a layer of their own, which the swapper draws rigidly (``glasses.py``): a closer
         likeness, without frames that bend with the face. False leaves them off.
+    read_lips: the outer lip contour is unwrapped from where clearly coloured lips end in the photo
+        (``lip_outline.py``), not from the mesh's contour inside them.
+    lift_shadows: the photo's deep broad shadows are lifted part of the way (``lift_shadows``).
     """
 
     max_face_px: int = 512
@@ -166,6 +171,8 @@ class SourceSettings:
     min_blob: float = 0.0005
     clean: bool = True
     glasses: bool = True
+    read_lips: bool = True
+    lift_shadows: bool = True
 
     def __post_init__(self) -> None:
         if self.max_face_px < 64:
@@ -285,8 +292,8 @@ def prepare_source(
     """Unwrap the face into a texture, find what hides its skin and fill it (see the module docstring)."""
     face_px = min(float(settings.max_face_px), face.size_px * TEXTURE_OVERSAMPLE)
     uv, size_wh = texture_layout(topology, face_px)
-    lips_read = refined_lips(image_bgr, face.landmarks_478) if settings.clean else face.landmarks_478
-    texture_bgr, seen, drawn = unwrap(image_bgr, lips_read, uv, size_wh, topology)
+    photo = read_lips(image_bgr, face.landmarks_478) if settings.read_lips else image_bgr
+    texture_bgr, seen, drawn = unwrap(photo, face.landmarks_478, uv, size_wh, topology)
     regions = _regions(uv, topology, drawn, settings.feature_margin * face_px, face_px)
     skin_area = regions.face & ~regions.features
     lab = cv2.cvtColor(texture_bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
@@ -317,7 +324,7 @@ def prepare_source(
     mirror_ok = (regions.face & ~hidden)[:, ::-1]
     light = fitted_light(texture_bgr, normal_map(topology, uv, size_wh, face_px), skin_area & ~hidden)
     filled = fill_hidden(texture_bgr, hidden, mirror_ok, regions, skin_area, face_px, light)
-    if settings.clean:
+    if settings.lift_shadows:
         filled = lift_shadows(filled, skin_area, regions.central & skin_area & ~hidden, face_px)
     alpha = regions.face.astype(np.uint8) * 255
     texture_bgra = np.ascontiguousarray(np.dstack([filled, alpha]))
@@ -629,7 +636,9 @@ def fill_hidden(
     With ``light`` (the photo's light on the face's shape, ``fitted_light``), the continuation is of the
     skin's departure from it, and the light is added back: a cheek hidden under hair gets the shading
     its turn from the camera gives it, not the flat colour of the skin beside it.
-    The gap between the lips is filled from the lips, so lips stretched open keep their colour.
+    The gap between the lips is filled from the lips, so lips stretched open keep their colour; the lips
+    beside it take that fill too where the seam's feathering reaches them (their own pixels, as the lips
+    are never hidden).
     """
     face = regions.face
     source = texture_bgr.astype(np.float32)
@@ -659,25 +668,25 @@ def fill_hidden(
 def lift_shadows(texture_bgr: Image, skin: BoolImage, middle: BoolImage, face_px: float) -> Image:
     """The texture with its deep broad shadows lifted part of the way (``SHADOW_KNEE``, ``SHADOW_LIFT``).
 
-    The colour transfer lays the target's light over the face as a plane and a blur of a quarter of the
-    face, and keeps what is finer: the face's own relief, and with it whatever shadows the photo has at
-    that scale. Hair hanging down both sides of d30.jpg's face shades the skin beside it (and the fill of
-    the skin under the hair carries that shade on), 60-100 levels of L darker than her cheeks; on footage
-    lit evenly those bands showed as dirty grey-brown patches down the swapped face's sides (s20.mp4,
-    s29.mp4, d3.mp4 at 0.4 s). The face's relief (nose, cheek hollows, the sides' gentle turn away) stays
-    above the knee and is left alone; the lift is a smooth gain on the lightness, features included.
+    The colour transfer lays the target's light over the face as a plane and a wide blur (the compositor's
+    ``shading_sigma``), and keeps what is finer: the face's own relief, and with it whatever shadows the
+    photo has at that scale. Hair hanging down both sides of d30.jpg's face shades the skin beside it (and
+    the fill of the skin under the hair carries that shade on), 60-100 levels of L darker than her cheeks;
+    on footage lit evenly those bands showed as dirty grey-brown patches down the swapped face's sides
+    (s20.mp4, s29.mp4, d3.mp4 at 0.4 s). The face's relief (nose, cheek hollows, the sides' gentle turn
+    away) stays above the knee and is left alone; the lift is a smooth gain on the lightness, features
+    included.
     """
-    if int(middle.sum()) < LIGHT_MIN_PIXELS:
+    if int(middle.sum()) < SHADOW_MIN_PIXELS:
         return texture_bgr
     lab = cv2.cvtColor(texture_bgr, cv2.COLOR_BGR2LAB)
-    level = lab[..., 0].astype(np.float32) + np.float32(_LIGHTNESS_OFFSET)
-    weights = skin.astype(np.float32)
-    sigma = max(1.0, SHADOW_SIGMA * face_px)
-    low = low_pass(level * weights, sigma) / np.maximum(low_pass(weights, sigma), 1e-3)
+    level = lab[..., 0].astype(np.float32) + np.float32(LIGHTNESS_OFFSET)
+    low, support = masked_low_pass(level, skin.astype(np.float32), max(1.0, SHADOW_SIGMA * face_px))
     ratio = low / max(float(np.median(level[middle])), 1.0)
     lifted = np.where(ratio < SHADOW_KNEE, SHADOW_KNEE - (SHADOW_KNEE - ratio) * (1.0 - SHADOW_LIFT), ratio)
-    gain = np.where(skin | (low_pass(weights, sigma) > 0.05), lifted / np.maximum(ratio, 1e-3), 1.0)
-    lab[..., 0] = np.clip(level * gain - _LIGHTNESS_OFFSET + 0.5, 0, 255).astype(np.uint8)
+    trust = np.clip(support * 4.0, 0.0, 1.0)  # faded out where no skin is near (outside the face)
+    gain = 1.0 + trust * (lifted / np.maximum(ratio, 1e-3) - 1.0)
+    lab[..., 0] = np.clip(level * gain - LIGHTNESS_OFFSET + 0.5, 0, 255).astype(np.uint8)
     out: Image = np.asarray(cv2.cvtColor(lab, cv2.COLOR_LAB2BGR), dtype=np.uint8)
     return out
 

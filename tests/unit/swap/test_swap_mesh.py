@@ -51,7 +51,14 @@ def target_frame(landmarks: FloatArray, size_wh: tuple[int, int] = (640, 480)) -
     return frame, Face(bbox_from_landmarks(landmarks), 0.9, landmarks)
 
 
-NO_CLEANING = SourceSettings(skin_threshold=1e9, dip_threshold=1e9, asymmetry_ratio=1e9, dark_fraction=0.0)
+NO_CLEANING = SourceSettings(
+    skin_threshold=1e9,
+    dip_threshold=1e9,
+    asymmetry_ratio=1e9,
+    dark_fraction=0.0,
+    read_lips=False,
+    lift_shadows=False,
+)
 """The two-tone drawn face is no skin; the source cleaning would fill it all."""
 
 

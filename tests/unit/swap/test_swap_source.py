@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from facecraft.blend.color import LIGHTNESS_OFFSET
 from facecraft.errors import NoFaceError
 from facecraft.faces.analyzer import FaceAnalyzer
 from facecraft.faces.face import LANDMARK_POINTS, MESH_POINTS, Face, bbox_from_landmarks
@@ -290,9 +291,43 @@ def test_deep_broad_shadows_are_lifted_and_gentle_relief_is_left() -> None:
     middle = np.zeros((size, size), bool)
     middle[30:90, 40:80] = True
     out = cv2.cvtColor(lift_shadows(texture, skin, middle, face_px=100.0), cv2.COLOR_BGR2LAB)
-    offset = 16.0 * 255.0 / 100.0
+    offset = LIGHTNESS_OFFSET
     shadow = (float(out[60, 5:15, 0].mean()) + offset) / (200 + offset)
     assert SHADOW_KNEE - (SHADOW_KNEE - 0.5) * (1 - SHADOW_LIFT) - 0.03 < shadow < SHADOW_KNEE
     assert abs(float(out[60, 105:115, 0].mean()) - 176) <= 2
     assert abs(float(out[60, 50:70, 0].mean()) - 200) <= 1
-    np.testing.assert_array_equal(out[..., 1:], cv2.cvtColor(texture, cv2.COLOR_BGR2LAB)[..., 1:])
+    chroma = cv2.cvtColor(texture, cv2.COLOR_BGR2LAB)[..., 1:].astype(int)
+    assert np.abs(out[..., 1:].astype(int) - chroma).max() <= 2  # the hue stays
+
+
+def test_prepare_source_reads_the_lips_and_lifts_the_shadows() -> None:
+    """Both steps are wired in, each with its own switch: lipstick painted past the mesh's lower lip leaves
+    the skin below the texture's lower lip red without the lip reading; a dark band down one side of the
+    face is lighter with the lift."""
+    image, face = synthetic_face()
+    landmarks = face.landmarks_478
+    outer = landmarks[list(LIPS_OUTER), :2].astype(np.float64)
+    centre = 0.5 * (outer[0] + outer[10])
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)
+    lips = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(lips, [np.round(centre + (outer - centre) * 1.15).astype(np.int32)], 1)
+    lab[lips > 0] = (120, 190, 160)
+    shadow_x = int(landmarks[CHEEK, 0]) + 45  # a shade down the subject's right side, over the cheek
+    lab[:, :shadow_x, 0] = (lab[:, :shadow_x, 0] * 0.68).astype(np.uint8)
+    painted = np.asarray(cv2.cvtColor(lab, cv2.COLOR_LAB2BGR), dtype=np.uint8)
+    plain = SourceSettings(read_lips=False, lift_shadows=False)
+    read = prepare_source(painted, face, TOPOLOGY, SourceSettings(lift_shadows=False))
+    kept = prepare_source(painted, face, TOPOLOGY, plain)
+    below = np.round(kept.uv_478[17] + [0.0, 3.0]).astype(int)  # just under the lower lip's middle
+    redness = [
+        float(cv2.cvtColor(p.texture_bgra[..., :3], cv2.COLOR_BGR2LAB)[below[1], below[0], 1])
+        for p in (kept, read)
+    ]
+    assert redness[0] > 170 > redness[1] + 15
+    lifted = prepare_source(painted, face, TOPOLOGY, SourceSettings(read_lips=False))
+    side = np.round(kept.uv_478[CHEEK]).astype(int)
+    light = [
+        float(cv2.cvtColor(p.texture_bgra[..., :3], cv2.COLOR_BGR2LAB)[side[1], side[0], 0])
+        for p in (kept, lifted)
+    ]
+    assert light[1] > light[0] + 6
