@@ -128,6 +128,27 @@ def test_a_side_lit_render_on_an_evenly_lit_target_is_evened_whole_with_the_plan
     assert evened(False) < 0.9
 
 
+def test_a_colour_cast_across_the_render_goes_whole_with_the_planes() -> None:
+    """The render's chroma drifting across the face (a lamp's warm cast on one side of the photo) under a
+    target of one even hue: with the planes the shift evens it; the wide blur alone leaves much of it."""
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
+    target = np.stack([170.0 + 0 * xx, 140.0 + 0 * xx, 140.0 + 0 * yy], axis=-1).astype(np.float32)
+    source = target.copy()
+    source[..., 2] = 125.0 + 0.4 * xx  # b* (yellowness) rising to the image's right
+    weights = _disc()
+    inside = _disc(30.0) > 0
+    left, right = inside & (xx < SIZE / 2 - 15), inside & (xx > SIZE / 2 + 15)
+
+    def spread(planes: bool) -> float:
+        _, shift = shading_maps(source, target, weights, sigma_px=0.5 * SIZE, planes=planes)
+        b = source[..., 2] + shift[..., 1]
+        return float(b[right].mean() - b[left].mean())
+
+    drift = float(source[..., 2][right].mean() - source[..., 2][left].mean())
+    assert abs(spread(True)) < 0.05 * drift
+    assert spread(False) > 0.3 * drift
+
+
 def test_high_pass_keeps_fine_detail_and_drops_the_flat_part() -> None:
     flat = np.full((40, 40), 90.0, np.float32)
     assert np.abs(high_pass(flat, 2.0)).max() < 1e-4
