@@ -128,6 +128,8 @@ SHADOW_SIGMA = 0.06
 """``lift_shadows``: where the skin's lightness, smoothed over ``SHADOW_SIGMA`` of the face, falls below
 ``SHADOW_KNEE`` of the face middle's (in ``L + 16``, proportional to the cube root of the light), that
 shortfall is made ``SHADOW_LIFT`` smaller."""
+SHADOW_MAX_GAIN = 2.0
+"""No lift multiplies the light by more than this: skin nearly black in the photo is mostly noise."""
 SHADOW_MIN_PIXELS = 100
 """The face middle's light, the lift's reference, is read from at least this many clear skin pixels."""
 _NOTE_MIN_FRACTION = 0.01
@@ -685,7 +687,7 @@ def lift_shadows(texture_bgr: Image, skin: BoolImage, middle: BoolImage, face_px
     ratio = low / max(float(np.median(level[middle])), 1.0)
     lifted = np.where(ratio < SHADOW_KNEE, SHADOW_KNEE - (SHADOW_KNEE - ratio) * (1.0 - SHADOW_LIFT), ratio)
     trust = np.clip(support * 4.0, 0.0, 1.0)  # faded out where no skin is near (outside the face)
-    gain = 1.0 + trust * (lifted / np.maximum(ratio, 1e-3) - 1.0)
+    gain = 1.0 + trust * (np.minimum(lifted / np.maximum(ratio, 1e-3), SHADOW_MAX_GAIN) - 1.0)
     lab[..., 0] = np.clip(level * gain - LIGHTNESS_OFFSET + 0.5, 0, 255).astype(np.uint8)
     out: Image = np.asarray(cv2.cvtColor(lab, cv2.COLOR_LAB2BGR), dtype=np.uint8)
     return out

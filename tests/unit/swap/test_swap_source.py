@@ -14,6 +14,7 @@ from facecraft.media.image import write_image
 from facecraft.swap.source import (
     SHADOW_KNEE,
     SHADOW_LIFT,
+    SHADOW_MAX_GAIN,
     OcclusionReport,
     SourceSettings,
     find_occluders,
@@ -331,3 +332,17 @@ def test_prepare_source_reads_the_lips_and_lifts_the_shadows() -> None:
         for p in (kept, lifted)
     ]
     assert light[1] > light[0] + 6
+
+
+def test_the_shadow_lift_never_more_than_doubles_the_light() -> None:
+    size = 120
+    lab = np.zeros((size, size, 3), np.uint8)
+    lab[...] = (200, 140, 150)
+    lab[:, :30, 0] = 8  # nearly black: (8 + 41) / (200 + 41) = 0.2 of the light
+    texture = np.asarray(cv2.cvtColor(lab, cv2.COLOR_LAB2BGR), dtype=np.uint8)
+    middle = np.zeros((size, size), bool)
+    middle[30:90, 50:90] = True
+    out = cv2.cvtColor(lift_shadows(texture, np.ones((size, size), bool), middle, 100.0), cv2.COLOR_BGR2LAB)
+    before = float(cv2.cvtColor(texture, cv2.COLOR_BGR2LAB)[60, 2:12, 0].mean()) + LIGHTNESS_OFFSET
+    after = float(out[60, 2:12, 0].mean()) + LIGHTNESS_OFFSET
+    assert 1.5 < after / before <= SHADOW_MAX_GAIN + 0.05
