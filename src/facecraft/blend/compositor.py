@@ -104,7 +104,7 @@ class CompositeSettings:
     keep_eyes: bool = True
     eye_color: float = 0.7
     color_strength: float = 1.0
-    texture_contrast_min: float = 0.6
+    texture_contrast_min: float = 0.55
     shading_light: bool = True
 
     def __post_init__(self) -> None:
