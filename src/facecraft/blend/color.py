@@ -92,9 +92,10 @@ class ColorSettings:
         scaled, features included: a sharp photo's dark lashes and red lips against footage of a softer
         face changed more pixels from frame to frame than the footage itself (d30.jpg onto d18.mp4:
         flicker 1.20 times the target's; 0.99 with the contrast matched, identity 0.41 -> 0.43). The floor
-        is 0.55: d18's texture is 0.52 of d30's, and since the mouth is drawn as open as it is, its flicker
-        sat at 1.09-1.11 with a floor of 0.6; 1.08 with 0.55, identity 0.41-0.42 (0.39-0.42 with 0.6), and
-        1.05 with 0.5 but identity 0.42-0.44 (2026-11-28, whole clips). No other benchmark pair reaches it.
+        is 0.55: d18's texture is 0.52 of d30's, and once open mouths were drawn as open as the footage's
+        their moving red lips took its flicker to 1.09-1.11 with a floor of 0.6; 1.08 with 0.55, identity
+        0.41-0.42 (0.39-0.42 with 0.6); 1.05 with 0.5, but identity 0.42-0.44 (2026-11-28, whole clips). No
+        other benchmark pair reaches the floor.
     shading_light (``shading`` only): lay the target's low-frequency light on the face as a lightness
         gain. Off, shading carries only the colour casts: for a render already lit like the target (a
         trained model decodes the target frame's own light), where the gain only adds the target's face
