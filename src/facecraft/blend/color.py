@@ -299,10 +299,10 @@ def shading_maps(
             f"source and target must be H x W x 3 LAB, got {source_lab.shape} and {target_lab.shape}"
         )
     if planes:  # each light's broad gradient whole, the blur for what is left of it
-        target_plane = skin_plane(target_lab, weights)
+        both = skin_plane(np.dstack([target_lab, source_lab]), weights)  # one fit, the same weights
+        target_plane, source_plane = both[..., :3], both[..., 3:]
         low_target, support = masked_low_pass(target_lab - target_plane, weights, sigma_px)
         low_target += target_plane
-        source_plane = skin_plane(source_lab, weights)
         low_source = _normalised(source_lab - source_plane, weights, support, sigma_px)
         low_source += source_plane
     else:

@@ -709,8 +709,7 @@ def normal_map(
             image, corners[k], (float(normal[0]), float(normal[1]), float(normal[2])), cv2.LINE_8, 4
         )
         cv2.fillConvexPoly(weight, corners[k], 1.0, cv2.LINE_8, 4)
-    sigma = max(1.0, NORMAL_SMOOTHING * face_px)
-    smooth = low_pass(image, sigma) / np.maximum(low_pass(weight, sigma), 1e-3)[..., np.newaxis]
+    smooth, _ = masked_low_pass(image, weight, max(1.0, NORMAL_SMOOTHING * face_px))
     length = np.linalg.norm(smooth, axis=2, keepdims=True)
     unit = smooth / np.maximum(length, 1e-6)
     out: FloatArray = np.where(weight[..., np.newaxis] > 0, unit, 0.0).astype(np.float32)
