@@ -20,7 +20,7 @@ from facecraft.provenance.record import InputRole, JsonScalar
 from facecraft.safety.gate import build_content_gate
 from facecraft.swap import mesh as _mesh_backend
 from facecraft.swap.base import SWAPPERS, SourceIdentity, SwapperConfig
-from facecraft.swap.shape import still_points
+from facecraft.swap.shape import mouth_and_eyes, still_points
 from facecraft.swap.source import load_source
 from facecraft.swap.trained import onnx_swapper as _trained_backend
 from facecraft.swap.trained.card import SOURCE_FACE_FILE, load_card
@@ -178,12 +178,14 @@ def lookahead_factory(
     kept in their eyes (anchored on the eye corners)."""
     if settings is None:
         return None
-    steady = still_points(load_topology().layout_468)
+    layout = load_topology().layout_468
+    steady = still_points(layout)
     irises = (
         (range(RIGHT_IRIS_CENTER, RIGHT_IRIS_CENTER + IRIS_POINTS), RIGHT_EYE_CORNERS),
         (range(LEFT_IRIS_CENTER, LEFT_IRIS_CENTER + IRIS_POINTS), LEFT_EYE_CORNERS),
     )
-    return lambda: LandmarkLookahead[VideoFrame](steady, settings, irises)
+    groups = mouth_and_eyes(layout, steady)
+    return lambda: LandmarkLookahead[VideoFrame](steady, settings, irises, groups)
 
 
 MODELS_USED = (

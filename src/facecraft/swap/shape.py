@@ -148,6 +148,14 @@ def still_points(layout: FloatArray) -> npt.NDArray[np.int64]:
     return np.union1d(stable_points(layout), upper_oval)
 
 
+def mouth_and_eyes(layout: FloatArray, still: npt.ArrayLike) -> tuple[npt.NDArray[np.int64], ...]:
+    """The mesh points not in ``still`` in two groups, below the nose base (lips, jaw, chin) and above
+    it (eyelids, brows' moving ends): a tracker may let each follow quick motion as a whole."""
+    moving = np.setdiff1d(np.arange(len(layout)), np.asarray(still, dtype=np.int64))
+    below = layout[moving, 1] > layout[SUBNASALE, 1]
+    return moving[below], moving[~below]
+
+
 def spline_weights(layout_xy: Array64, control: npt.NDArray[np.int64], smoothing: float) -> Array64:
     """W (468 x C): offsets at all points = W @ offsets at the control points (thin-plate spline)."""
     centres = layout_xy[control]

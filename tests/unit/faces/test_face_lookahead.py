@@ -160,3 +160,56 @@ def test_anchored_points_keep_their_place_relative_to_their_anchors_when_the_mot
     for (_, p), (_, a) in zip(plain, anchored, strict=True):  # the other points are smoothed as before
         others = np.setdiff1d(np.arange(LANDMARK_POINTS), iris)
         np.testing.assert_allclose(a[0].landmarks_478[others], p[0].landmarks_478[others])
+
+
+MOUTH = np.arange(400, 420)
+"""Fast points that open and close together, like the lips."""
+
+
+def _pulse_frames(amplitude: float, noise: float, seed: int = 4) -> list[list[Face]]:
+    """A face 200 px across whose MOUTH points move down by ``amplitude`` px for two frames (a syllable)
+    in the middle of 30, with Gaussian noise of ``noise`` px on every point."""
+    rng = np.random.default_rng(seed)
+    base = _grid()
+    opening = np.zeros(30)
+    opening[14:16] = amplitude
+    frames = []
+    for i in range(30):
+        landmarks = base + rng.normal(0.0, noise, size=base.shape).astype(np.float32)
+        landmarks[MOUTH, 1] += np.float32(opening[i])
+        frames.append([_face(landmarks.astype(np.float32))])
+    return frames
+
+
+def _mouth_drop(out: list[tuple[int, list[Face]]]) -> npt.NDArray[np.float64]:
+    """How far the smoothed MOUTH points sit below where they sit at a still frame (5), per frame."""
+    rest = out[5][1][0].landmarks_478[MOUTH, 1].mean()
+    return np.array([faces[0].landmarks_478[MOUTH, 1].mean() - rest for _, faces in out], dtype=np.float64)
+
+
+def test_a_quick_opening_is_followed_and_a_still_mouth_keeps_the_fast_fit() -> None:
+    settings = LookaheadSettings(steady_radius=6, steady_sigma=3.0, fast_radius=4, fast_sigma=2.0)
+    without_quick = LookaheadSettings(
+        steady_radius=6, steady_sigma=3.0, fast_radius=4, fast_sigma=2.0, quick_full=0.0
+    )
+    frames = _pulse_frames(amplitude=8.0, noise=0.1)  # 4% of the face, for two frames
+    quick = _mouth_drop(_run(LandmarkLookahead(STEADY, settings, quick_groups=[MOUTH]), frames))
+    slow = _mouth_drop(_run(LandmarkLookahead(STEADY, without_quick), frames))
+    assert slow[14:16].max() < 0.45 * 8.0  # the fast fit alone draws a two-frame syllable under half open
+    assert quick[14:16].min() > 0.6 * 8.0  # the narrow fit (sigma 1 frame) keeps most of it
+    assert abs(quick[5]) < 0.5 and abs(quick[25]) < 0.5  # and the mouth still rests before and after
+
+    still = _pulse_frames(amplitude=0.0, noise=0.3)  # a still mouth: noise only
+    with_groups = _run(LandmarkLookahead(STEADY, settings, quick_groups=[MOUTH]), still)
+    plain = _run(LandmarkLookahead(STEADY, without_quick), still)
+    for (_, a), (_, b) in zip(with_groups, plain, strict=True):  # the noise never parts the fits enough
+        np.testing.assert_allclose(a[0].landmarks_478, b[0].landmarks_478)
+
+
+def test_quick_settings_are_checked_and_count_in_the_delay() -> None:
+    with pytest.raises(ValueError):
+        LookaheadSettings(quick_from=0.01, quick_full=0.005)
+    with pytest.raises(ValueError):
+        LookaheadSettings(quick_sigma=0.0)
+    assert LookaheadSettings(steady_radius=2, fast_radius=1, quick_radius=3).delay == 3
+    assert LookaheadSettings(steady_radius=2, fast_radius=1, quick_radius=3, quick_full=0.0).delay == 2

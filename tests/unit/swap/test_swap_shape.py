@@ -11,7 +11,9 @@ from facecraft.swap.shape import (
     ShapeSettings,
     ShapeTransfer,
     estimate_similarity_3d,
+    mouth_and_eyes,
     stable_points,
+    still_points,
 )
 from facecraft.swap.triangles import (
     FACE_OVAL,
@@ -166,3 +168,12 @@ def test_with_outline_the_face_outline_takes_the_sources_width_not_its_chin() ->
     assert out[152, 1] == pytest.approx(target[152, 1], abs=0.5), "the chin stays at the target's height"
     kept = ShapeTransfer(TOPOLOGY, ShapeSettings(outline=0.0)).transfer(source, target)
     np.testing.assert_allclose(kept[oval], target[oval], atol=1e-4)
+
+
+def test_the_moving_points_split_into_the_mouth_and_the_eyes() -> None:
+    still = still_points(TOPOLOGY.layout_468)
+    mouth, eyes = mouth_and_eyes(TOPOLOGY.layout_468, still)
+    assert set(mouth).isdisjoint(eyes) and set(mouth) | set(eyes) == set(range(MESH_POINTS)) - set(still)
+    assert set(LIPS_INNER) | set(LIPS_OUTER) <= set(mouth)
+    lids = (set(LEFT_EYELIDS) | set(RIGHT_EYELIDS)) - set(still)
+    assert lids and lids <= set(eyes)
