@@ -143,8 +143,6 @@ MOUTH_GAP = (13, 14)
 """Mesh points at the middle of the upper and lower inner lip."""
 MOUTH_CORNERS = (78, 308)
 """Mesh points at the inner mouth corners."""
-LIPS_INNER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95)
-"""The mouth opening, closed: upper inner lip image left to right, then the lower one back."""
 
 
 def mouth_aspect(landmarks_478: FloatArray) -> float:

@@ -1,5 +1,4 @@
-"""Open mouths' lower lip moved down to the edges the frame shows, and their inner corners in to where
-the opening ends.
+"""Open mouths' lower lip moved down to the edges the frame shows.
 
 On an open mouth the face mesh puts the lower inner lip too high: the dark of the mouth runs on below it,
 down to the lower lip's edge (d3.mp4 at 11.4 s and 10 s, d10.mp4 at 4.6 s and 14.5 s, d18.mp4's "O" at
@@ -22,22 +21,13 @@ in redness: where the lip's red clearly gives way to the skin (a fall of at leas
 above than below by as much) more than ``OUTER_SLACK`` beyond the outer lip's landmark, the outer lower lip
 moves down to it the same way (median, tapered, never up); then the inner lip's edge is looked for between
 the lip's new bounds.
-
-The mesh's inner lip corners also reach past the opening on mouths open in the middle only: on d10.mp4
-(at 0.7 s, 10.6 s) the dark ends 0.15-0.25 of the way from a corner to the middle, and the swap showed the
-frame's own lip there as a pale wedge in each corner of the source's mouth. So, along the line from each
-inner corner to the opening's middle, where the frame first turns much darker than the lip at the corner
-(the cavity), or much lighter or paler (teeth), that side of the inner lip is drawn in toward the
-middle, the corner by that much less ``CORNER_MARGIN``, the points between in proportion
-(``inner_corners_to_opening``). Only a corner
-on red lip counts (a broad smile's teeth reach the corners), and it never moves out.
 """
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from facecraft.faces.face import LIPS_INNER, mouth_aspect
+from facecraft.faces.face import mouth_aspect
 from facecraft.types import FloatArray, Frame
 
 LOWER_INNER = (95, 88, 178, 87, 14, 317, 402, 318, 324)
@@ -81,75 +71,6 @@ RED_SIDE = 0.4
 """How far (lip thicknesses) above and below the outer edge the lip's and the skin's redness are read."""
 
 
-CORNER_SEARCH = 0.5
-CORNER_SAMPLES = 51
-"""Each inner corner's line is read from the corner to ``CORNER_SEARCH`` of the way to the mouth's middle."""
-CORNER_REFERENCE = 0.04
-"""The lip at the corner is the frame read along the line's first ``CORNER_REFERENCE``."""
-CORNER_DARK = 0.72
-CORNER_LIGHT = 1.15
-CORNER_PALE = 0.5
-"""The opening starts where the frame is darker than ``CORNER_DARK`` of the lip at the corner, lighter than
-``CORNER_LIGHT`` of it, or less red than ``CORNER_PALE`` of it (teeth)."""
-CORNER_RED = 0.6
-"""The corner counts only if it is at least this fraction as red (a*) as the upper lip's middle, and at least
-``CORNER_DARK`` as light."""
-CORNER_MARGIN = 0.05
-CORNER_SLACK = 0.05
-"""The corner moves to the opening's start less ``CORNER_MARGIN`` (fractions of the line to the middle), and
-only when that is more than ``CORNER_SLACK``."""
-INNER_CORNERS = (78, 308)
-UPPER_MIDDLE = (0, 13)
-"""The outer and inner upper lip at the middle: the lips' redness is read between them."""
-
-
-def inner_corners_to_opening(frame_bgr: Frame, landmarks_478: FloatArray) -> FloatArray:
-    """``landmarks_478`` with each inner lip corner of an open mouth drawn in to where the frame's opening
-    starts (see the module docstring); the same array when neither corner moves."""
-    if mouth_aspect(landmarks_478) < MIN_OPEN:
-        return landmarks_478
-    xy = np.asarray(landmarks_478, dtype=np.float64)[:, :2]
-    gray, redness, origin = _read_around(frame_bgr, xy)
-    if gray is None or redness is None:
-        return landmarks_478
-    middle = 0.5 * (xy[13] + xy[14])
-    along = np.linspace(0.0, CORNER_SEARCH, CORNER_SAMPLES)
-    corners = xy[list(INNER_CORNERS)] - origin
-    ends = np.repeat((middle - origin)[np.newaxis, :], len(INNER_CORNERS), axis=0)
-    shade = _profiles(gray, corners, ends, along)
-    red = _profiles(redness, corners, ends, along)
-    outer_lip, inner_lip = (xy[[point]] - origin for point in UPPER_MIDDLE)
-    lip_red = float(_profiles(redness, outer_lip, inner_lip, np.array([0.5]))[0, 0])
-    lip_shade = float(_profiles(gray, outer_lip, inner_lip, np.array([0.5]))[0, 0])
-    near = along <= CORNER_REFERENCE
-    out: FloatArray | None = None
-    inner = list(LIPS_INNER)
-    for side, corner in enumerate(INNER_CORNERS):
-        reference, corner_red = float(shade[side, near].mean()), float(red[side, near].mean())
-        if lip_red <= 0.0 or corner_red < CORNER_RED * lip_red or reference < CORNER_DARK * lip_shade:
-            continue  # the corner is not on lip: teeth, or the mouth's dark (the opening reaches it)
-        interior = (shade[side] < CORNER_DARK * reference) | (shade[side] > CORNER_LIGHT * reference)
-        interior |= red[side] < CORNER_PALE * corner_red
-        starts = np.flatnonzero(interior)
-        if starts.size == 0:
-            continue
-        shift = float(along[starts[0]]) - CORNER_MARGIN
-        if shift <= CORNER_SLACK:
-            continue
-        axis = xy[corner] - middle
-        length = float(np.linalg.norm(axis))
-        if length < 1.0:
-            continue
-        axis /= length
-        if out is None:
-            out = np.array(landmarks_478, dtype=np.float32, copy=True)
-        reach = (xy[inner] - middle) @ axis  # how far along toward this corner each inner point lies
-        moved = np.maximum(reach, 0.0)[:, np.newaxis] * (shift * axis)[np.newaxis, :]
-        out[inner, :2] = (xy[inner] - moved).astype(np.float32)
-        xy = np.asarray(out, dtype=np.float64)[:, :2]
-    return landmarks_478 if out is None else out
-
-
 def lower_lip_to_edge(frame_bgr: Frame, landmarks_478: FloatArray) -> FloatArray:
     """``landmarks_478`` with the lower lip (outer edge, then inner) moved down to the edges the frame shows
     (see the module docstring); the same array when the mouth is not open or no clear edge is found."""
@@ -184,11 +105,10 @@ def _read_around(
     frame_bgr: Frame, xy: npt.NDArray[np.float64]
 ) -> tuple[FloatArray | None, FloatArray | None, npt.NDArray[np.float64]]:
     """The frame's grey levels and redness (LAB a* less 128), lightly blurred, in a box around the mouth
-    (its corners and upper lip too) reaching ``OUTER_REACH`` lip thicknesses below the inner lip, and the
-    box's corner."""
+    reaching ``OUTER_REACH`` lip thicknesses below the inner lip, and the box's corner."""
     inner, outer = xy[list(LOWER_INNER)], xy[list(LOWER_OUTER)]
     reach = inner + OUTER_REACH * (outer - inner)
-    points = np.concatenate([inner, outer, reach, xy[[13, *UPPER_MIDDLE, *INNER_CORNERS]]])
+    points = np.concatenate([inner, outer, reach, xy[[13]]])
     margin = 4.0 + ABOVE * float(np.linalg.norm(xy[17] - xy[14]))
     lo = np.floor(points.min(axis=0) - margin).astype(int)
     hi = np.ceil(points.max(axis=0) + margin).astype(int)

@@ -13,7 +13,7 @@ import numpy as np
 
 from facecraft.faces.analyzer import DUPLICATE_IOU, FaceAnalyzer
 from facecraft.faces.face import Face, bbox_from_landmarks, iou_xyxy
-from facecraft.faces.lip_edge import inner_corners_to_opening, lower_lip_to_edge
+from facecraft.faces.lip_edge import lower_lip_to_edge
 from facecraft.faces.open_mouth import refine_open_mouth
 from facecraft.faces.roi import roi_from_landmarks
 from facecraft.faces.smoothing import OneEuroFilter, OneEuroSettings
@@ -110,11 +110,8 @@ class FaceTracker:
                 track.raw_landmarks = fit.landmarks_478
                 track.frames_seen += 1
                 track.emitted = (
-                    inner_corners_to_opening(
-                        frame_bgr,
-                        lower_lip_to_edge(
-                            frame_bgr, refine_open_mouth(self._analyzer.mesh, frame_bgr, fit.landmarks_478)
-                        ),
+                    lower_lip_to_edge(
+                        frame_bgr, refine_open_mouth(self._analyzer.mesh, frame_bgr, fit.landmarks_478)
                     )
                     if self._settings.refine_open_mouth
                     else None

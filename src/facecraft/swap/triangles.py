@@ -18,7 +18,6 @@ import numpy as np
 import numpy.typing as npt
 
 from facecraft.faces.face import LEFT_IRIS_CENTER, MESH_POINTS, RIGHT_IRIS_CENTER
-from facecraft.faces.face import LIPS_INNER as LIPS_INNER  # the mouth opening's loop, defined with the face
 from facecraft.types import FloatArray
 
 IntArray = npt.NDArray[np.int32]
@@ -31,6 +30,8 @@ FACE_OVAL = (
     152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
 )  # fmt: skip
 """The face outline, closed, from the top of the forehead clockwise on screen."""
+LIPS_INNER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95)
+"""The mouth opening, closed: upper inner lip image left to right, then the lower one back."""
 LIPS_OUTER = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146)
 RIGHT_EYELIDS = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246)
 LEFT_EYELIDS = (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466)

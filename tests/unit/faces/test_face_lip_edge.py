@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from facecraft.faces.face import LANDMARK_POINTS, mouth_aspect
-from facecraft.faces.lip_edge import LOWER_INNER, LOWER_OUTER, inner_corners_to_opening, lower_lip_to_edge
+from facecraft.faces.lip_edge import LOWER_INNER, LOWER_OUTER, lower_lip_to_edge
 from facecraft.types import FloatArray, Frame
 
 CENTRE = (100.0, 100.0)
@@ -113,54 +113,3 @@ def test_a_lip_that_ends_at_its_landmark_keeps_its_outer_edge() -> None:
     refined = lower_lip_to_edge(lip_frame(lip_bottom=25.0, cavity_bottom=12.0), landmarks)
     np.testing.assert_allclose(refined[list(LOWER_OUTER)], landmarks[list(LOWER_OUTER)], atol=1e-4)
     assert refined[14, 1] == pytest.approx(CENTRE[1] + 12.0, abs=2.0)
-
-
-UPPER_INNER = (191, 80, 81, 82, 13, 312, 311, 310, 415)
-"""The upper inner lip between the corners, image left to right."""
-TEETH = (235, 235, 235)
-
-
-def open_mouth_landmarks(gap: float = 8.0) -> FloatArray:
-    """``mouth_landmarks`` with the upper inner lip arched ``gap`` px above the corners' line, the lower
-    ``gap`` px below it, and the upper outer lip's middle on the lip above."""
-    points = mouth_landmarks(lower_gap=gap, upper_gap=gap)
-    cx, cy = CENTRE
-    for k, index in enumerate(UPPER_INNER):
-        x = cx - HALF_WIDTH + 2 * HALF_WIDTH * (k + 1) / (len(UPPER_INNER) + 1)
-        points[index, :2] = (x, cy - gap * np.sin(np.pi * (k + 1) / (len(UPPER_INNER) + 1)))
-    points[0, :2] = (cx, cy - 2.5 * gap)
-    return points
-
-
-def opening_frame(half_width: float, colour: tuple[int, int, int] = CAVITY) -> Frame:
-    """Lip-coloured, with an opening ``half_width`` px either side of the middle (the mesh's is 40)."""
-    frame = np.zeros((200, 200, 3), dtype=np.uint8)
-    frame[:] = LIP
-    cv2.ellipse(frame, (round(CENTRE[0]), round(CENTRE[1])), (round(half_width), 7), 0, 0, 360, colour, -1)
-    return frame
-
-
-def test_inner_corners_come_in_to_where_the_opening_ends() -> None:
-    landmarks = open_mouth_landmarks()
-    refined = inner_corners_to_opening(opening_frame(half_width=25.0), landmarks)
-    cx = CENTRE[0]
-    assert cx - 30.0 < refined[78, 0] < cx - 24.0  # the dark starts 25 px out; the corner 2 px short of it
-    assert cx + 24.0 < refined[308, 0] < cx + 30.0
-    np.testing.assert_allclose(refined[[13, 14]], landmarks[[13, 14]], atol=1e-3)  # the middle stays
-    # the points between come in in proportion: the contour keeps its order along the mouth
-    upper_x = refined[list(UPPER_INNER), 0]
-    assert (np.diff(upper_x) > 0).all() and refined[78, 0] < upper_x[0]
-    assert mouth_aspect(refined) > mouth_aspect(landmarks)  # the same height over a narrower opening
-    outer = [*LOWER_OUTER, 0]
-    np.testing.assert_array_equal(refined[outer], landmarks[outer])  # the outer lip is not moved
-    to_teeth = inner_corners_to_opening(opening_frame(half_width=25.0, colour=TEETH), landmarks)
-    assert cx - 30.0 < to_teeth[78, 0] < cx - 24.0  # teeth that stop short of the corners, the same
-
-
-def test_corners_stay_when_the_opening_reaches_them_or_teeth_fill_it_or_the_mouth_is_closed() -> None:
-    landmarks = open_mouth_landmarks()
-    assert inner_corners_to_opening(opening_frame(half_width=41.0), landmarks) is landmarks
-    teeth = inner_corners_to_opening(opening_frame(half_width=41.0, colour=TEETH), landmarks)
-    assert teeth is landmarks  # a broad smile: teeth out to the corners
-    closed = mouth_landmarks(lower_gap=0.5, upper_gap=0.5)
-    assert inner_corners_to_opening(opening_frame(half_width=25.0), closed) is closed
