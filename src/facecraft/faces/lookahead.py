@@ -33,16 +33,17 @@ Array64 = npt.NDArray[np.float64]
 class LookaheadSettings:
     """steady_radius, steady_sigma: the window (frames each side) and Gaussian width (frames) for the
     points expressions move little; fast_radius, fast_sigma: the same for the rest. The delay is the
-    largest radius. reset_motion: a frame-to-frame jump of this many face sizes (mean over the points)
+    larger radius. reset_motion: a frame-to-frame jump of this many face sizes (mean over the points)
     starts a new run.
 
-    quick_radius, quick_sigma, quick_from, quick_full: a narrower fit for the moving points, taken over
-    a group of them (the mouth, the eyes) where it parts from the fast fit: from ``quick_from`` of the
-    face size (root mean square over the group's points) it starts to, from ``quick_full`` it is the
-    narrow fit alone. A syllable opens and closes the mouth within three or four frames, which the fast
-    fit halves (d10.mp4: a mouth open 0.46 of its width for two frames was drawn open 0.28); the mesh's
-    noise on a still mouth parts the two fits by a tenth of ``quick_from`` (s18.mp4: a median of 0.0003),
-    so still faces keep the fast fit's steadiness. ``quick_full`` 0 turns the narrow fit off."""
+    quick_radius, quick_sigma, quick_from, quick_full: a narrower fit for the moving points (within the
+    fast window), taken over a group of them (the mouth, the eyes) where it parts from the fast fit by more
+    than the group's common motion (a nod moves the whole group): from ``quick_from`` of the face size
+    (root mean square over the group's points) it starts to, from ``quick_full`` it is the narrow fit
+    alone. A syllable opens and closes the mouth within three or four frames, which the fast fit halves
+    (d10.mp4: a mouth open 0.46 of its width for two frames was drawn open 0.28); the mesh's noise on a
+    still mouth parts the two fits by a tenth of ``quick_from`` (s18.mp4: a median of 0.0003), so still
+    faces keep the fast fit's steadiness. ``quick_full`` 0 turns the narrow fit off."""
 
     steady_radius: int = 20
     steady_sigma: float = 10.0
@@ -59,15 +60,23 @@ class LookaheadSettings:
             raise ValueError("radii must be 0 or more")
         if min(self.steady_sigma, self.fast_sigma, self.quick_sigma, self.reset_motion) <= 0.0:
             raise ValueError("sigmas and reset_motion must be above 0")
-        if self.quick_full > 0.0 and not 0.0 <= self.quick_from < self.quick_full:
-            raise ValueError(
-                f"quick_from must be in [0, quick_full), got {self.quick_from} and {self.quick_full}"
-            )
+        if self.quick_full < 0.0:
+            raise ValueError(f"quick_full must be 0 (off) or more, got {self.quick_full}")
+        if self.quick_full > 0.0:
+            if not 0.0 <= self.quick_from < self.quick_full:
+                raise ValueError(
+                    f"quick_from must be in [0, quick_full), got {self.quick_from} and {self.quick_full}"
+                )
+            if self.quick_radius > self.fast_radius or self.quick_sigma >= self.fast_sigma:
+                raise ValueError(
+                    "the quick fit must be narrower than the fast one (quick_radius <= fast_radius, "
+                    f"quick_sigma < fast_sigma), got {self.quick_radius}/{self.quick_sigma} against "
+                    f"{self.fast_radius}/{self.fast_sigma}"
+                )
 
     @property
     def delay(self) -> int:
-        quick = self.quick_radius if self.quick_full > 0.0 else 0
-        return max(self.steady_radius, self.fast_radius, quick)
+        return max(self.steady_radius, self.fast_radius)
 
 
 def local_linear_weights(offsets: Sequence[int] | npt.ArrayLike, sigma: float) -> Array64:
@@ -130,15 +139,27 @@ class LandmarkLookahead(Generic[T]):
         self.settings = settings
         self._steady = np.zeros(LANDMARK_POINTS, dtype=bool)
         self._steady[np.asarray(steady_points, dtype=np.int64)] = True
-        groups = quick_groups or (np.flatnonzero(~self._steady),)
-        self._quick_groups = tuple(np.asarray(group, dtype=np.int64) for group in groups)
-        self._anchored = tuple(
-            (np.asarray(points, dtype=np.int64), np.asarray(anchors, dtype=np.int64))
-            for points, anchors in anchored
+        moving = ~self._steady
+        for points, _ in self._anchored_pairs(anchored):
+            moving[points] = False  # placed by their anchors after the smoothing
+        groups = quick_groups or (np.flatnonzero(moving),)
+        picked = (
+            np.intersect1d(np.asarray(group, dtype=np.int64), np.flatnonzero(moving)) for group in groups
         )
+        self._quick_groups = tuple(group for group in picked if group.size > 0)
+        self._anchored = self._anchored_pairs(anchored)
         self._pending: deque[_Pending[T]] = deque()
         self._runs: dict[int, list[_Run]] = {}
         self._frame = 0
+
+    @staticmethod
+    def _anchored_pairs(
+        anchored: Sequence[tuple[Sequence[int], Sequence[int]]],
+    ) -> tuple[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]], ...]:
+        return tuple(
+            (np.asarray(points, dtype=np.int64), np.asarray(anchors, dtype=np.int64))
+            for points, anchors in anchored
+        )
 
     @property
     def delay(self) -> int:
@@ -249,7 +270,8 @@ class LandmarkLookahead(Generic[T]):
         size = max(float((xy.max(axis=0) - xy.min(axis=0)).max()), 1.0)
         for group in self._quick_groups:
             change = np.tensordot(weights, window[:, group], axes=1) - out[group]
-            parted = float(np.sqrt((change[:, :2] ** 2).sum(axis=1).mean())) / size
+            own = change[:, :2] - change[:, :2].mean(axis=0)  # the group's common motion is the head's
+            parted = float(np.sqrt((own**2).sum(axis=1).mean())) / size
             share = min(max((parted - s.quick_from) / (s.quick_full - s.quick_from), 0.0), 1.0)
             if share > 0.0:
                 out[group] += share * change

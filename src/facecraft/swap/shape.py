@@ -150,7 +150,7 @@ def still_points(layout: FloatArray) -> npt.NDArray[np.int64]:
 
 def mouth_and_eyes(layout: FloatArray, still: npt.ArrayLike) -> tuple[npt.NDArray[np.int64], ...]:
     """The mesh points not in ``still`` in two groups, below the nose base (lips, jaw, chin) and above
-    it (eyelids, brows' moving ends): a tracker may let each follow quick motion as a whole."""
+    it (the eyelids and the skin round the eyes): a tracker may let each follow quick motion as a whole."""
     moving = np.setdiff1d(np.arange(len(layout)), np.asarray(still, dtype=np.int64))
     below = layout[moving, 1] > layout[SUBNASALE, 1]
     return moving[below], moving[~below]

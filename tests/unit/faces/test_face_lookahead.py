@@ -9,7 +9,8 @@ from facecraft.faces.lookahead import LandmarkLookahead, LookaheadSettings, loca
 
 STEADY = np.arange(0, 200)
 """The first 200 points count as steady (wide window); the rest are fast (narrow window)."""
-SETTINGS = LookaheadSettings(steady_radius=6, steady_sigma=3.0, fast_radius=2, fast_sigma=1.0)
+SETTINGS = LookaheadSettings(steady_radius=6, steady_sigma=3.0, fast_radius=2, fast_sigma=1.0, quick_full=0.0)
+"""The two fits alone (the quick fit has its own tests below)."""
 
 
 def _grid() -> npt.NDArray[np.float32]:
@@ -163,12 +164,12 @@ def test_anchored_points_keep_their_place_relative_to_their_anchors_when_the_mot
 
 
 MOUTH = np.arange(400, 420)
-"""Fast points that open and close together, like the lips."""
+"""Fast points that open and close together, like the lips: the second half (the lower lip) moves."""
 
 
 def _pulse_frames(amplitude: float, noise: float, seed: int = 4) -> list[list[Face]]:
-    """A face 200 px across whose MOUTH points move down by ``amplitude`` px for two frames (a syllable)
-    in the middle of 30, with Gaussian noise of ``noise`` px on every point."""
+    """A face 200 px across whose lower lip (the second half of MOUTH) moves down by ``amplitude`` px for
+    two frames (a syllable) in the middle of 30, with Gaussian noise of ``noise`` px on every point."""
     rng = np.random.default_rng(seed)
     base = _grid()
     opening = np.zeros(30)
@@ -176,15 +177,16 @@ def _pulse_frames(amplitude: float, noise: float, seed: int = 4) -> list[list[Fa
     frames = []
     for i in range(30):
         landmarks = base + rng.normal(0.0, noise, size=base.shape).astype(np.float32)
-        landmarks[MOUTH, 1] += np.float32(opening[i])
+        landmarks[MOUTH[10:], 1] += np.float32(opening[i])
         frames.append([_face(landmarks.astype(np.float32))])
     return frames
 
 
 def _mouth_drop(out: list[tuple[int, list[Face]]]) -> npt.NDArray[np.float64]:
-    """How far the smoothed MOUTH points sit below where they sit at a still frame (5), per frame."""
-    rest = out[5][1][0].landmarks_478[MOUTH, 1].mean()
-    return np.array([faces[0].landmarks_478[MOUTH, 1].mean() - rest for _, faces in out], dtype=np.float64)
+    """How far the smoothed lower lip sits below where it sits at a still frame (5), per frame."""
+    lower = MOUTH[10:]
+    rest = out[5][1][0].landmarks_478[lower, 1].mean()
+    return np.array([faces[0].landmarks_478[lower, 1].mean() - rest for _, faces in out], dtype=np.float64)
 
 
 def test_a_quick_opening_is_followed_and_a_still_mouth_keeps_the_fast_fit() -> None:
@@ -192,11 +194,11 @@ def test_a_quick_opening_is_followed_and_a_still_mouth_keeps_the_fast_fit() -> N
     without_quick = LookaheadSettings(
         steady_radius=6, steady_sigma=3.0, fast_radius=4, fast_sigma=2.0, quick_full=0.0
     )
-    frames = _pulse_frames(amplitude=8.0, noise=0.1)  # 4% of the face, for two frames
+    frames = _pulse_frames(amplitude=14.0, noise=0.1)  # 7% of the face, for two frames
     quick = _mouth_drop(_run(LandmarkLookahead(STEADY, settings, quick_groups=[MOUTH]), frames))
     slow = _mouth_drop(_run(LandmarkLookahead(STEADY, without_quick), frames))
-    assert slow[14:16].max() < 0.45 * 8.0  # the fast fit alone draws a two-frame syllable under half open
-    assert quick[14:16].min() > 0.6 * 8.0  # the narrow fit (sigma 1 frame) keeps most of it
+    assert slow[14:16].max() < 0.45 * 14.0  # the fast fit alone draws a two-frame syllable under half open
+    assert quick[14:16].min() > 0.6 * 14.0  # the narrow fit (sigma 1 frame) keeps most of it
     assert abs(quick[5]) < 0.5 and abs(quick[25]) < 0.5  # and the mouth still rests before and after
 
     still = _pulse_frames(amplitude=0.0, noise=0.3)  # a still mouth: noise only
@@ -206,10 +208,42 @@ def test_a_quick_opening_is_followed_and_a_still_mouth_keeps_the_fast_fit() -> N
         np.testing.assert_allclose(a[0].landmarks_478, b[0].landmarks_478)
 
 
-def test_quick_settings_are_checked_and_count_in_the_delay() -> None:
+def test_quick_settings_are_checked() -> None:
     with pytest.raises(ValueError):
         LookaheadSettings(quick_from=0.01, quick_full=0.005)
     with pytest.raises(ValueError):
         LookaheadSettings(quick_sigma=0.0)
-    assert LookaheadSettings(steady_radius=2, fast_radius=1, quick_radius=3).delay == 3
-    assert LookaheadSettings(steady_radius=2, fast_radius=1, quick_radius=3, quick_full=0.0).delay == 2
+    with pytest.raises(ValueError):
+        LookaheadSettings(quick_full=-0.1)
+    with pytest.raises(ValueError):  # a "quick" fit wider than the fast one would smooth speech more
+        LookaheadSettings(fast_radius=2, fast_sigma=1.0)
+    assert LookaheadSettings(fast_radius=2, fast_sigma=1.0, quick_full=0.0).delay == 20
+
+
+def test_a_nod_alone_keeps_the_fast_fit() -> None:
+    """The whole face (mouth included) moving along a curve: the two fits part, but by the group's common
+    motion, which is the head's, not an expression."""
+    base = _grid()
+    frames = [[_face((base + np.float32(0.08 * (i - 15) ** 2)).astype(np.float32))] for i in range(30)]
+    settings = LookaheadSettings(steady_radius=6, steady_sigma=3.0, fast_radius=4, fast_sigma=2.0)
+    plain = LookaheadSettings(
+        steady_radius=6, steady_sigma=3.0, fast_radius=4, fast_sigma=2.0, quick_full=0.0
+    )
+    with_quick = _run(LandmarkLookahead(STEADY, settings, quick_groups=[MOUTH]), frames)
+    without = _run(LandmarkLookahead(STEADY, plain), frames)
+    for (_, a), (_, b) in zip(with_quick, without, strict=True):
+        np.testing.assert_allclose(a[0].landmarks_478, b[0].landmarks_478)
+
+
+def test_other_points_are_left_as_the_two_fits_put_them_and_empty_groups_are_dropped() -> None:
+    frames = _pulse_frames(amplitude=14.0, noise=0.1)
+    settings = LookaheadSettings(steady_radius=6, steady_sigma=3.0, fast_radius=4, fast_sigma=2.0)
+    plain = LookaheadSettings(
+        steady_radius=6, steady_sigma=3.0, fast_radius=4, fast_sigma=2.0, quick_full=0.0
+    )
+    groups = [MOUTH, STEADY[:10]]  # the second group is all steady points: nothing to move
+    quick = _run(LandmarkLookahead(STEADY, settings, quick_groups=groups), frames)
+    without = _run(LandmarkLookahead(STEADY, plain), frames)
+    others = np.setdiff1d(np.arange(LANDMARK_POINTS), MOUTH)
+    for (_, a), (_, b) in zip(quick, without, strict=True):
+        np.testing.assert_allclose(a[0].landmarks_478[others], b[0].landmarks_478[others])
