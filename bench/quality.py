@@ -3,6 +3,7 @@
     .venv/bin/python bench/quality.py [--overhead]             # swap each pair, then evaluate it
     .venv/bin/python bench/quality.py --swapped-dir DIR        # evaluate outputs already made
     .venv/bin/python bench/quality.py --self                   # each target against itself (the ideal)
+    .venv/bin/python bench/quality.py --marked-copy            # each target re-encoded with the mark alone
     .venv/bin/python bench/quality.py --recorder-cost          # ms per 720p frame of the quality recorder
     .venv/bin/python bench/quality.py --keep-occluders --out bench/quality/kept --write-results
                                                                # glasses and fringe kept, forehead too
@@ -16,7 +17,14 @@ is also swapped without it, which gives the recorder's share of the swap's time 
 Contact sheets go to ``--out``; ``--write-results`` puts the table into ``bench/RESULTS.md`` between
 ``<!-- quality:begin -->`` and ``<!-- quality:end -->`` (appended when the markers are missing); with
 ``--keep-occluders`` (the swap's ``--keep-occluders --forehead``) between ``<!-- quality-kept:begin -->`` and
-``<!-- quality-kept:end -->``.
+``<!-- quality-kept:end -->``; with ``--marked-copy`` between ``<!-- quality-marked:begin -->`` and
+``<!-- quality-marked:end -->``.
+
+``--marked-copy`` evaluates each target re-encoded as a swap writes it (the swap's encoder settings)
+and marked with the invisible watermark, but with no face swapped: the floor every swap's figures sit on.
+Its flicker ratio is what the marking and the re-encoding alone add (the mark is drawn in texture, so it
+moves with the picture's detail from frame to frame, and x264 codes a pattern fixed to the frame as content
+moves under it); its id_to_source is how far the unswapped target is from the source photo.
 """
 
 import argparse
@@ -113,6 +121,9 @@ def main() -> int:
     )
     parser.add_argument("--swapped-dir", type=Path)
     parser.add_argument("--self", dest="against_self", action="store_true")
+    parser.add_argument(
+        "--marked-copy", action="store_true", help="evaluate each target re-encoded with the watermark alone"
+    )
     parser.add_argument("--recorder-cost", action="store_true")
     parser.add_argument("--frames", type=int, default=16, help="identity frames per clip")
     parser.add_argument("--out", type=Path, default=BENCH / "quality")
@@ -142,11 +153,15 @@ def main() -> int:
         print("no pair evaluated (no swap library yet and no --swapped-dir); try --self for the ideal row")
         return 0
     kind = "swap, --keep-occluders --forehead" if args.keep_occluders else "swap"
-    table = markdown_table(results, "target itself (ideal)" if args.against_self else kind)
+    if args.against_self:
+        kind = "target itself (ideal)"
+    elif args.marked_copy:
+        kind = "the target re-encoded and marked, no face swapped (the floor)"
+    table = markdown_table(results, kind)
     print(table)
     print_overheads(results)
     if args.write_results:
-        write_results(table, "-kept" if args.keep_occluders else "")
+        write_results(table, "-kept" if args.keep_occluders else "-marked" if args.marked_copy else "")
     return 0
 
 
@@ -158,6 +173,8 @@ def run_pair(
     swap: SwapRun | None = None
     if args.against_self:
         swapped = target
+    elif args.marked_copy:
+        swapped = marked_copy(target, args.out / "marked" / f"{Path(target_name).stem}.mp4")
     elif args.swapped_dir is not None:
         swapped = args.swapped_dir / f"{name}.mp4"
         if not swapped.is_file():
@@ -177,10 +194,32 @@ def run_pair(
         EvalInputs(source, target, swapped, identity_frames=args.frames, sheet_frames=4), tools
     )
     args.out.mkdir(parents=True, exist_ok=True)
-    sheet_name = f"{name}{'_self' if args.against_self else ''}.png"
+    suffix = "_self" if args.against_self else "_marked" if args.marked_copy else ""
+    sheet_name = f"{name}{suffix}.png"
     write_image(args.out / sheet_name, evaluation.contact_sheet(f"{name}: {swapped.name}"))
     print(f"{name}: evaluated in {time.perf_counter() - started:.1f} s, sheet {args.out / sheet_name}")
     return PairResult(name, evaluation.report, swap)
+
+
+def marked_copy(target: Path, output: Path) -> Path:
+    """``target`` re-encoded as a swap writes it (the swap's encoder settings, its audio kept) and marked with
+    the watermark (a fixed payload), with no face swapped (see the module docstring)."""
+    from facecraft.media.writer import FrameWriter
+    from facecraft.pipeline.swap import EncodeOptions
+    from facecraft.provenance.payload import WatermarkPayload
+    from facecraft.provenance.watermark import WatermarkStage
+
+    encode = EncodeOptions()
+    stage = WatermarkStage(WatermarkPayload(record_id=1))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    info = probe(target)
+    with (
+        FrameReader(target) as reader,
+        FrameWriter(output, fps=info.fps, crf=encode.crf, preset=encode.preset, audio_from=target) as writer,
+    ):
+        for frame in reader:
+            writer.write(stage.process(frame.image_bgr, frame.index, frame.time_s), frame.time_s)
+    return output
 
 
 def swap_with_library(
