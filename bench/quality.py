@@ -42,7 +42,11 @@ from facecraft.faces.mesh import FaceMesh
 from facecraft.media.image import write_image
 from facecraft.media.probe import probe
 from facecraft.media.reader import FrameReader
+from facecraft.media.writer import FrameWriter
 from facecraft.pipeline.builder import build_tracker
+from facecraft.pipeline.swap import EncodeOptions
+from facecraft.provenance.payload import WatermarkPayload
+from facecraft.provenance.watermark import WatermarkStage
 from facecraft.quality.background import SwapRecorder, build_swap_recorder
 from facecraft.quality.evaluate import EvalInputs, QualityTools, build_quality_tools, evaluate
 from facecraft.quality.identity import IdentitySchedule
@@ -204,11 +208,6 @@ def run_pair(
 def marked_copy(target: Path, output: Path) -> Path:
     """``target`` re-encoded as a swap writes it (the swap's encoder settings, its audio kept) and marked with
     the watermark (a fixed payload), with no face swapped (see the module docstring)."""
-    from facecraft.media.writer import FrameWriter
-    from facecraft.pipeline.swap import EncodeOptions
-    from facecraft.provenance.payload import WatermarkPayload
-    from facecraft.provenance.watermark import WatermarkStage
-
     encode = EncodeOptions()
     stage = WatermarkStage(WatermarkPayload(record_id=1))
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -139,27 +139,21 @@ class LandmarkLookahead(Generic[T]):
         self.settings = settings
         self._steady = np.zeros(LANDMARK_POINTS, dtype=bool)
         self._steady[np.asarray(steady_points, dtype=np.int64)] = True
+        self._anchored = tuple(
+            (np.asarray(points, dtype=np.int64), np.asarray(anchors, dtype=np.int64))
+            for points, anchors in anchored
+        )
         moving = ~self._steady
-        for points, _ in self._anchored_pairs(anchored):
+        for points, _ in self._anchored:
             moving[points] = False  # placed by their anchors after the smoothing
         groups = quick_groups or (np.flatnonzero(moving),)
         picked = (
             np.intersect1d(np.asarray(group, dtype=np.int64), np.flatnonzero(moving)) for group in groups
         )
         self._quick_groups = tuple(group for group in picked if group.size > 0)
-        self._anchored = self._anchored_pairs(anchored)
         self._pending: deque[_Pending[T]] = deque()
         self._runs: dict[int, list[_Run]] = {}
         self._frame = 0
-
-    @staticmethod
-    def _anchored_pairs(
-        anchored: Sequence[tuple[Sequence[int], Sequence[int]]],
-    ) -> tuple[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]], ...]:
-        return tuple(
-            (np.asarray(points, dtype=np.int64), np.asarray(anchors, dtype=np.int64))
-            for points, anchors in anchored
-        )
 
     @property
     def delay(self) -> int:
@@ -195,10 +189,8 @@ class LandmarkLookahead(Generic[T]):
         last.landmarks.append(landmarks)
 
     def _jumped(self, previous: Array64, current: Array64) -> bool:
-        xy = previous[:, :2]
-        size = max(float((xy.max(axis=0) - xy.min(axis=0)).max()), 1.0)
-        motion = float(np.linalg.norm(current[:, :2] - xy, axis=1).mean())
-        return motion / size >= self.settings.reset_motion
+        motion = float(np.linalg.norm(current[:, :2] - previous[:, :2], axis=1).mean())
+        return motion / _face_size(previous) >= self.settings.reset_motion
 
     def _forget(self, frame: int) -> None:
         """Drop landmarks no waiting frame can reach any more, and runs that ended long ago."""
@@ -266,8 +258,7 @@ class LandmarkLookahead(Generic[T]):
         near = np.abs(offsets) <= s.quick_radius
         weights = local_linear_weights(offsets[near], s.quick_sigma)
         window = stack[near]
-        xy = out[:, :2]
-        size = max(float((xy.max(axis=0) - xy.min(axis=0)).max()), 1.0)
+        size = _face_size(out)
         for group in self._quick_groups:
             change = np.tensordot(weights, window[:, group], axes=1) - out[group]
             own = change[:, :2] - change[:, :2].mean(axis=0)  # the group's common motion is the head's
@@ -275,3 +266,9 @@ class LandmarkLookahead(Generic[T]):
             share = min(max((parted - s.quick_from) / (s.quick_full - s.quick_from), 0.0), 1.0)
             if share > 0.0:
                 out[group] += share * change
+
+
+def _face_size(landmarks: Array64) -> float:
+    """The landmarks' bounding box's longer side, in pixels (at least 1)."""
+    xy = landmarks[:, :2]
+    return max(float((xy.max(axis=0) - xy.min(axis=0)).max()), 1.0)
