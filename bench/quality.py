@@ -234,7 +234,7 @@ def swap_with_library(
     except ImportError:
         return None
     output.parent.mkdir(parents=True, exist_ok=True)
-    composite = CompositeSettings(include_forehead=keep_occluders)
+    composite = CompositeSettings(forehead="on" if keep_occluders else "auto")
     config = SwapConfig(source=source, composite=composite, keep_occluders=keep_occluders)
     request = SwapRequest(target, output)
     components = build_swap(config)

@@ -26,7 +26,9 @@ from facecraft.blend.blending import (
 from facecraft.blend.color import COLOR_MODES, ColorInputs, ColorMatcher, ColorMode, ColorSettings
 from facecraft.blend.eye_levels import EyeOpenLevels
 from facecraft.blend.masks import (
+    FOREHEAD_MODES,
     FaceMasks,
+    ForeheadMode,
     MaskSettings,
     build_face_masks,
     face_size_px,
@@ -42,10 +44,12 @@ from facecraft.types import Affine, FloatArray, Frame, Mask
 __all__ = [
     "BLEND_MODES",
     "COLOR_MODES",
+    "FOREHEAD_MODES",
     "BlendMode",
     "ColorMode",
     "CompositeSettings",
     "Compositor",
+    "ForeheadMode",
 ]
 
 
@@ -55,8 +59,14 @@ class CompositeSettings:
 
     blend: ``multiband`` (default), ``feather`` or ``poisson`` (see ``blending.BlendMode``).
     color: ``shading`` (default: tone and lighting), ``lab`` (tone only) or ``none``.
-    include_forehead: swap the forehead too (off: the mask stops above the brows, so a fringe or
-        forehead of the source does not come along).
+    forehead: ``auto`` (default): the forehead is swapped when the swapper says its source's forehead is
+        clear skin (``SwapResult.forehead_clear``: the mesh swapper's photo shows no fringe), else the mask
+        stops above the brows so a fringe does not come along; ``on``: always swapped; ``off``: never.
+    forehead_fade: a swapped forehead fades out towards the mesh's top edge, from fully the render just
+        above the brows to fully the frame at the top. The mesh ends partway up the forehead, and a face
+        that went in fully up to there left a line across it (d30.jpg onto d3.mp4 at 6.7 s: her smooth,
+        lighter forehead under d3's own creased one). Trained models paint the forehead with a mask of
+        their own and keep it off.
     erode, feather: the mask starts ``erode`` inside the face outline and is fully on ``feather`` further in.
     detail_weight: how much of the target's fine detail and grain is carried onto the face (0 = none).
     shading_sigma: blur of the target's lighting that ``shading`` lays on the face; a larger blur keeps
@@ -91,7 +101,8 @@ class CompositeSettings:
 
     blend: BlendMode = "multiband"
     color: ColorMode = "shading"
-    include_forehead: bool = False
+    forehead: ForeheadMode = "auto"
+    forehead_fade: bool = True
     erode: float = 0.02
     feather: float = 0.07
     detail_weight: float = 0.6
@@ -112,14 +123,19 @@ class CompositeSettings:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {value}")
+        if self.forehead not in FOREHEAD_MODES:
+            choices = ", ".join(FOREHEAD_MODES)
+            raise ValueError(f"unknown forehead mode '{self.forehead}'; choose one of {choices}")
         if self.blend not in get_args(BlendMode):
             raise ValueError(f"unknown blend mode '{self.blend}'; choose one of {', '.join(BLEND_MODES)}")
         self.mask_settings()
         self.color_settings()
 
-    def mask_settings(self) -> MaskSettings:
+    def mask_settings(self, include_forehead: bool = False) -> MaskSettings:
+        """The masks' settings, with the forehead swapped or not (``forehead`` decides which per face)."""
         return MaskSettings(
-            include_forehead=self.include_forehead,
+            include_forehead=include_forehead,
+            forehead_fade=self.forehead_fade,
             erode=self.erode,
             feather=self.feather,
             keep_mouth=self.keep_mouth,
@@ -162,7 +178,8 @@ class Compositor:
 
     def __init__(self, settings: CompositeSettings = CompositeSettings()) -> None:
         self.settings = settings
-        self._mask_settings = settings.mask_settings()
+        self._brows_masks = settings.mask_settings(include_forehead=False)
+        self._forehead_masks = settings.mask_settings(include_forehead=True)
         self._color = ColorMatcher(settings.color_settings())
         self._eye_levels = EyeOpenLevels()
         self.last_timings_ms: MappingProxyType[str, float] = MappingProxyType({})
@@ -179,7 +196,8 @@ class Compositor:
         clock = _Clock()
         landmarks = _frame_landmarks(target, result)
         face_px = face_size_px(landmarks)
-        region = self._region(frame_bgr, result, landmarks, face_px)
+        mask_settings = self.mask_settings_for(result)
+        region = self._region(frame_bgr, result, landmarks, face_px, mask_settings)
         output = frame_bgr.copy()
         if region is None:
             self.last_timings_ms = clock.done()
@@ -192,10 +210,10 @@ class Compositor:
         clock.lap("region")
         local = (landmarks - np.array([region.x0, region.y0], dtype=np.float32)).astype(np.float32)
         open_levels = self._eye_levels.observe(target.track_id, local) if self.settings.keep_eyes else None
-        masks = build_face_masks(local, region.size_hw, self._mask_settings, coverage, open_levels)
+        masks = build_face_masks(local, region.size_hw, mask_settings, coverage, open_levels)
         alpha, skin = masks.alpha, masks.skin
         if self.settings.keep_mouth and self.settings.mouth_from_pixels and not self.settings.keep_lips:
-            hole_px = self._mask_settings.hole_feather * face_px
+            hole_px = mask_settings.hole_feather * face_px
             opening = frame_mouth_opening(target_region, local, face_px, hole_px)
             if float(opening.max()) > 0.0:
                 alpha = np.asarray(alpha * (np.float32(1.0) - opening), dtype=np.float32)
@@ -228,17 +246,27 @@ class Compositor:
             return masks.mouth
         return np.asarray(np.maximum(masks.mouth, masks.eyes * keep_eyes), dtype=np.float32)
 
+    def mask_settings_for(self, result: SwapResult) -> MaskSettings:
+        """The masks for this face: with the forehead or stopping above the brows (``forehead``)."""
+        mode = self.settings.forehead
+        if mode == "on" or (mode == "auto" and result.forehead_clear):
+            return self._forehead_masks
+        return self._brows_masks
+
     def _region(
-        self, frame_bgr: Frame, result: SwapResult, landmarks: FloatArray, face_px: float
+        self,
+        frame_bgr: Frame,
+        result: SwapResult,
+        landmarks: FloatArray,
+        face_px: float,
+        mask_settings: MaskSettings,
     ) -> _Region | None:
         height, width = frame_bgr.shape[:2]
         crop_h, crop_w = result.crop_bgr.shape[:2]
         bounds = crop_bounds_in_frame((crop_w, crop_h), result.matrix_crop_to_frame, (width, height))
         if bounds is None:
             return None
-        outline = hull_outline(
-            landmarks, self._mask_settings.include_forehead, self._mask_settings.brow_margin
-        )
+        outline = hull_outline(landmarks, mask_settings.include_forehead, mask_settings.brow_margin)
         margin = 2.0 + (2.0 ** (self._levels(face_px) + 1) if self.settings.blend == "multiband" else 0.0)
         x0 = max(bounds[0], int(np.floor(float(outline[:, 0].min()) - margin)))
         y0 = max(bounds[1], int(np.floor(float(outline[:, 1].min()) - margin)))

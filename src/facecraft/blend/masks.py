@@ -10,6 +10,7 @@ Index lists are MediaPipe face-mesh indices; "right" and "left" are the subject'
 """
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import cv2
 import numpy as np
@@ -60,6 +61,9 @@ LEFT_EYE = EyeIndices((362, 263), ((385, 380), (387, 373)), LEFT_IRIS_CENTER, LE
 DEFAULT_BROW_MARGIN = 0.8
 """The hull's top edge sits this far from the brows' top towards the mesh row above (0 at the brows)."""
 
+ForeheadMode = Literal["auto", "on", "off"]
+FOREHEAD_MODES: tuple[str, ...] = get_args(ForeheadMode)
+
 COVERAGE_FEATHER = 0.015
 """Edges of the rendered texture (culled triangles, for example) soften over this fraction of the face."""
 
@@ -77,6 +81,11 @@ class MaskSettings:
     """How the blend and skin masks are made. Sizes are fractions of the face size (``face_size_px``).
 
     include_forehead: the hull follows the whole face oval; otherwise it stops just above the brows.
+    forehead_fade: with ``include_forehead``, the mask fades over the forehead, from 1 above the brows to 0
+        at the mesh's top edge (``forehead_fade``), rather than a feathered edge at the top, and the
+        forehead's skin counts for the colour statistics: the render's forehead is then lit like the
+        footage's (without it, the light fitted below the brows left d30.jpg's forehead as a pale band
+        across d3.mp4's).
     brow_margin: where between the brows' top edge (0) and the mesh row above them (1) the hull stops.
     erode, feather: the blend mask starts ``erode`` inside the hull and reaches 1 ``feather`` further in.
     hole_feather: softness of the mouth and eye holes.
@@ -95,6 +104,7 @@ class MaskSettings:
     """
 
     include_forehead: bool = False
+    forehead_fade: bool = False
     brow_margin: float = DEFAULT_BROW_MARGIN
     erode: float = 0.02
     feather: float = 0.07
@@ -312,6 +322,26 @@ def hull_outline(
     return np.concatenate([jaw, top]).astype(np.float32)
 
 
+def forehead_fade(
+    landmarks: npt.ArrayLike, size_hw: tuple[int, int], brow_margin: float = DEFAULT_BROW_MARGIN
+) -> Mask:
+    """1 up to the line above the brows, falling smoothly to 0 at the mesh's top edge, along the face's up
+    axis (from the middle of that line to the middle of the top edge): the forehead fades into the frame."""
+    xy = np.asarray(landmarks, dtype=np.float32)[:, :2]
+    middle = len(BROW_TOP) // 2
+    brows, above = xy[BROW_TOP[middle]], xy[FOREHEAD_ROW[middle]]
+    start = brows + np.float32(brow_margin) * (above - brows)
+    up = xy[FOREHEAD_CONTOUR[len(FOREHEAD_CONTOUR) // 2]] - start
+    length_sq = float(up @ up)
+    if length_sq < 1e-6:
+        return np.ones(size_hw, dtype=np.float32)
+    step = up / np.float32(length_sq)  # reach 0 at the line, 1 at the top edge
+    reach = (np.arange(size_hw[1], dtype=np.float32) - start[0])[np.newaxis, :] * step[0] + (
+        np.arange(size_hw[0], dtype=np.float32) - start[1]
+    )[:, np.newaxis] * step[1]
+    return np.float32(1.0) - _smoothstep(reach, 0.0, 1.0)
+
+
 def hull_mask(
     landmarks: npt.ArrayLike,
     size_hw: tuple[int, int],
@@ -433,6 +463,14 @@ def _face_masks_at(
     hull = hull_mask(points, size_hw, settings.include_forehead, settings.brow_margin)
     blurred = _gaussian(hull, sigma)
     alpha = _edge_ramp(blurred, sigma, erode_px, feather_px)
+    if settings.include_forehead and settings.forehead_fade:
+        below_brows = _edge_ramp(
+            _gaussian(hull_mask(points, size_hw, False, settings.brow_margin), sigma),
+            sigma,
+            erode_px,
+            feather_px,
+        )
+        alpha = np.maximum(below_brows, alpha * forehead_fade(points, size_hw, settings.brow_margin))
     mouth = mouth_mask(points, size_hw)
     if settings.keep_lips:
         alpha *= np.float32(1.0) - soften(lips_mask(points, size_hw), hole_px)
@@ -440,7 +478,7 @@ def _face_masks_at(
         alpha *= np.float32(1.0) - soften(mouth, hole_px)
     if settings.keep_eyes:
         alpha *= np.float32(1.0) - soften(eyes_keep_mask(points, size_hw, settings, open_levels), hole_px)
-    if settings.include_forehead:
+    if settings.include_forehead and not settings.forehead_fade:  # a trained model's forehead: not skin
         blurred = _gaussian(hull_mask(points, size_hw, False, 0.0), sigma)
     skin = _edge_ramp(blurred, sigma, erode_px, 0.5 * feather_px)
     skin *= np.clip(

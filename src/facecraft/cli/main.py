@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from facecraft import __version__
-from facecraft.blend.compositor import BlendMode, ColorMode
+from facecraft.blend.compositor import BlendMode, ColorMode, ForeheadMode
 from facecraft.cli.handle import run_or_exit
 from facecraft.cli.runtime import tune_allocator
 from facecraft.faces.selection import SELECTION_HELP
@@ -38,6 +38,13 @@ T = TypeVar("T")
 def _run(action: Callable[[], T]) -> T:
     """Run a library call; a typed error becomes a one-line message and its exit code."""
     return run_or_exit(action, _err)
+
+
+def forehead_mode(flag: bool | None) -> ForeheadMode:
+    """``--forehead`` is ``on``, ``--no-forehead`` ``off``, neither ``auto`` (the source photo decides)."""
+    if flag is None:
+        return "auto"
+    return "on" if flag else "off"
 
 
 def _version(value: bool) -> None:
@@ -140,13 +147,15 @@ def swap(
         ColorMode, typer.Option(help="Colour transfer onto the target's skin and light.")
     ] = "shading",
     forehead: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             "--forehead/--no-forehead",
-            help="Swap the forehead too (default: the face stops above the brows, so a fringe stays out; "
-            "a trained model always swaps its whole face, up to its own mask).",
+            help="Swap the forehead too, or never (default: swapped, fading out towards the hairline, when "
+            "the source photo's forehead is clear; with a fringe the face stops above the brows; a trained "
+            "model always swaps its whole face, up to its own mask).",
+            show_default=False,
         ),
-    ] = False,
+    ] = None,
     keep_lips: Annotated[
         bool,
         typer.Option(
@@ -232,7 +241,7 @@ def swap(
             faces=faces,
             swapper=swapper,
             composite=CompositeSettings(
-                blend=blend, color=color, include_forehead=forehead, keep_lips=keep_lips
+                blend=blend, color=color, forehead=forehead_mode(forehead), keep_lips=keep_lips
             ),
             encode=EncodeOptions(codec=codec, crf=crf, preset=preset),
             start_s=start,

@@ -160,14 +160,17 @@ def composite_settings(config: SwapConfig) -> CompositeSettings:
     """The compositor's settings for this swap. A trained model draws the whole aligned face, forehead
     included, with a mask of its own: its face always goes in up to that mask, whatever ``--forehead``
     says (the mesh swapper's default stops at the brows and starts inside the outline, for a photo's
-    fringe and edges). The provenance record keeps these effective settings. On issue 6's d3 onto d10
+    fringe and edges; by default it swaps the forehead only for a source photo whose forehead is clear).
+    The provenance record keeps these effective settings. On issue 6's d3 onto d10
     model, the dlib distance to the source fell from 0.60 to 0.57 with this (bench/RESULTS.md).
 
     A trained model also draws the target frame's light itself (it decodes the frame's own latent), so
     ``shading`` carries only the colour casts onto it: the lightness gain would lay the target's face
     relief over the model's face a second time."""
     if config.swapper in MODEL_SWAPPERS:
-        return replace(config.composite, include_forehead=True, erode=0.0, feather=0.05, shading_light=False)
+        return replace(
+            config.composite, forehead="on", forehead_fade=False, erode=0.0, feather=0.05, shading_light=False
+        )
     return config.composite
 
 
@@ -204,7 +207,7 @@ def swap_settings(config: SwapConfig, request: SwapRequest) -> dict[str, JsonSca
         "blend": composite.blend,
         "color": composite.color,
         "shading_light": composite.shading_light,
-        "forehead": composite.include_forehead,
+        "forehead": composite.forehead,
         "keep_lips": composite.keep_lips,
         "keep_occluders": config.keep_occluders,
         "glasses": config.glasses,

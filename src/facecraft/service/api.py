@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Upload
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 
 from facecraft import __version__
-from facecraft.blend.compositor import BlendMode, ColorMode, CompositeSettings
+from facecraft.blend.compositor import BlendMode, ColorMode, CompositeSettings, ForeheadMode
 from facecraft.media.writer import VideoCodec
 from facecraft.pipeline.swap_builder import photo_swapper_names
 from facecraft.provenance.verify import verify
@@ -129,7 +129,13 @@ def create_job(
     start_s: Annotated[float | None, Form(ge=0, le=MAX_SECONDS, allow_inf_nan=False)] = None,
     end_s: Annotated[float | None, Form(gt=0, le=MAX_SECONDS, allow_inf_nan=False)] = None,
     report: Annotated[bool, Form()] = True,
-    forehead: Annotated[bool, Form(description="Swap the forehead too.")] = False,
+    forehead: Annotated[
+        ForeheadMode,
+        Form(
+            description="auto: the forehead is swapped, fading out, when the photo's is clear (no fringe); "
+            "on: always; off: the face stops above the brows."
+        ),
+    ] = "auto",
     keep_occluders: Annotated[
         bool, Form(description="Keep the source photo's glasses, fringe or hand instead of filling them.")
     ] = False,

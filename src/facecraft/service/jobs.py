@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, cast, get_args
 
-from facecraft.blend.compositor import BlendMode, ColorMode
+from facecraft.blend.compositor import FOREHEAD_MODES, BlendMode, ColorMode, ForeheadMode
 from facecraft.media.writer import VideoCodec
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
@@ -37,7 +37,7 @@ class JobOptions:
     start_s: float | None = None
     end_s: float | None = None
     report: bool = True
-    forehead: bool = False
+    forehead: ForeheadMode = "auto"
     keep_occluders: bool = False
     glasses: bool = True
     keep_lips: bool = False
@@ -77,13 +77,23 @@ class JobOptions:
             start_s=cast(float | None, data.get("start_s")),
             end_s=cast(float | None, data.get("end_s")),
             report=bool(data.get("report", True)),
-            forehead=bool(data.get("forehead", False)),
+            forehead=_forehead_mode(data.get("forehead", "auto")),
             keep_occluders=bool(data.get("keep_occluders", False)),
             glasses=bool(data.get("glasses", True)),
             keep_lips=bool(data.get("keep_lips", False)),
             target_glasses=bool(data.get("target_glasses", True)),
             outline=bool(data.get("outline", False)),
         )
+
+
+def _forehead_mode(value: object) -> ForeheadMode:
+    """A stored job's forehead choice; jobs stored before ``auto`` existed hold a bool (False: above the
+    brows, as ``off`` now does)."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if value not in FOREHEAD_MODES:
+        raise ValueError(f"unknown forehead mode {value!r} in a stored job")
+    return cast(ForeheadMode, value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,7 +53,7 @@ class LibraryRunner:
             composite=CompositeSettings(
                 blend=options.blend,
                 color=options.color,
-                include_forehead=options.forehead,
+                forehead=options.forehead,
                 keep_lips=options.keep_lips,
             ),
             keep_occluders=options.keep_occluders,

@@ -41,6 +41,8 @@ class SwapResult:
         with it (the face and the band of hair, ears and background around it): for each crop pixel, the
         crop position its content comes from (``surround.move_map``). The compositor moves what its
         output holds there before blending (faces blended into it before included).
+    forehead_clear: the source face's forehead is clear skin (no fringe), so the compositor's ``auto``
+        forehead swaps it (``CompositeSettings.forehead``).
     """
 
     crop_bgr: Frame
@@ -49,6 +51,7 @@ class SwapResult:
     target_landmarks_crop: FloatArray
     frame_keep: Mask | None = None
     frame_move: FloatArray | None = None
+    forehead_clear: bool = False
 
     def __post_init__(self) -> None:
         if self.crop_bgr.ndim != 3 or self.crop_bgr.shape[2] != 3 or self.crop_bgr.dtype != np.uint8:

@@ -132,6 +132,10 @@ SHADOW_MAX_GAIN = 2.0
 """No lift multiplies the light by more than this: skin nearly black in the photo is mostly noise."""
 SHADOW_MIN_PIXELS = 100
 """The face middle's light, the lift's reference, is read from at least this many clear skin pixels."""
+FOREHEAD_CLEAR_MAX = 0.2
+"""A source's forehead counts as clear (the compositor's ``auto`` forehead swaps it) when at most this
+fraction of its middle is covered. d30.jpg 0.09 (hair only at the temples), d8.jpg 0.56 (a fringe down to
+his glasses)."""
 _NOTE_MIN_FRACTION = 0.01
 """Fractions below this are not worth telling the user."""
 
@@ -212,7 +216,8 @@ class OcclusionReport:
 
     covered: found covered by something; unseen: turned away from the camera; filled from the mirrored
     side or from the surrounding skin (covered and unseen together); regions: the parts over a tenth
-    covered.
+    covered. forehead_covered: the fraction of the forehead's middle (above the brows, the middle half of
+    the face's width) found covered: a fringe. Hair down the temples, which most faces have, is not in it.
     """
 
     covered: float
@@ -220,6 +225,12 @@ class OcclusionReport:
     from_mirror: float
     from_surroundings: float
     regions: tuple[str, ...]
+    forehead_covered: float = 0.0
+
+    @property
+    def forehead_clear(self) -> bool:
+        """The forehead's middle is skin: no fringe (see ``FOREHEAD_CLEAR_MAX``)."""
+        return self.forehead_covered <= FOREHEAD_CLEAR_MAX
 
 
 @dataclass(frozen=True, slots=True)
@@ -758,7 +769,19 @@ def _report(
         from_mirror=from_mirror / total,
         from_surroundings=(int(hidden.sum()) - from_mirror) / total,
         regions=_covered_regions(covered, skin_area, uv),
+        forehead_covered=_forehead_covered(covered, skin_area, uv),
     )
+
+
+def _forehead_covered(covered: BoolImage, skin_area: BoolImage, uv: FloatArray) -> float:
+    """The covered fraction of the forehead's skin above the brows, within the middle half of the width."""
+    brow_y = float(uv[[*RIGHT_BROW, *LEFT_BROW], 1].mean())
+    width = covered.shape[1]
+    middle = skin_area[: max(int(brow_y), 0), width // 4 : width - width // 4]
+    area = int(middle.sum())
+    if area == 0:
+        return 1.0
+    return float((covered[: max(int(brow_y), 0), width // 4 : width - width // 4] & middle).sum()) / area
 
 
 def _covered_regions(covered: BoolImage, skin_area: BoolImage, uv: FloatArray) -> tuple[str, ...]:

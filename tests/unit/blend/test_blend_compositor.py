@@ -12,6 +12,7 @@ from facecraft.blend import masks
 from facecraft.blend.compositor import (
     BLEND_MODES,
     COLOR_MODES,
+    FOREHEAD_MODES,
     BlendMode,
     ColorMode,
     CompositeSettings,
@@ -196,13 +197,16 @@ def test_settings_validate_and_list_their_choices() -> None:
     assert BLEND_MODES == ("multiband", "feather", "poisson")
     assert COLOR_MODES == ("lab", "shading", "none")
     defaults = CompositeSettings()
-    assert defaults.blend == "multiband" and defaults.color == "shading" and not defaults.include_forehead
+    assert defaults.blend == "multiband" and defaults.color == "shading"
+    assert FOREHEAD_MODES == ("auto", "on", "off") and defaults.forehead == "auto" and defaults.forehead_fade
     # the mesh swapper draws the target's mouth itself, aligned with its render; it draws the source's eyes
     assert defaults.keep_mouth and defaults.keep_eyes and 0.0 < defaults.eye_color < 1.0
     with pytest.raises(ValueError, match="blend mode"):
         CompositeSettings(blend="laplace")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="colour mode"):
         CompositeSettings(color="sepia")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="forehead mode"):
+        CompositeSettings(forehead=True)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="feather"):
         CompositeSettings(feather=0.0)
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -360,3 +364,24 @@ def test_a_frame_move_moves_what_an_earlier_face_left_in_the_output() -> None:
     result = dataclasses.replace(plain, frame_move=_shift_map(plain.crop_bgr.shape, 0.0))
     out = Compositor(CompositeSettings(blend="feather", color="none")).composite(earlier, face, result)
     assert np.all(out[y0:y1, x0 : x0 + 8] == 255), "the earlier face's pixels stay"
+
+
+def test_the_forehead_goes_in_when_the_swapper_says_it_is_clear_or_when_asked() -> None:
+    frame, face = _frame(), _face()
+    result = _result(face, stripes=True)
+    clear = dataclasses.replace(result, forehead_clear=True)
+    top, glabella = face.landmarks_478[10, 1], face.landmarks_478[9, 1]
+    row = round(top + 0.35 * (glabella - top))  # a third of the way down from the mesh's top edge
+    middle = slice(round(CENTER[0]) - 5, round(CENTER[0]) + 5)
+
+    def changed(settings: CompositeSettings, swapped: SwapResult) -> float:
+        out = Compositor(settings).composite(frame, face, swapped)
+        return float(np.abs(out[row, middle].astype(int) - frame[row, middle].astype(int)).mean())
+
+    auto = CompositeSettings(color="none", detail_weight=0.0)
+    assert changed(auto, result) < 1.0  # a fringe (or a swapper that does not say): above the brows only
+    assert changed(auto, clear) > 5.0  # a clear forehead: swapped, fading out towards the top
+    on, off = dataclasses.replace(auto, forehead="on"), dataclasses.replace(auto, forehead="off")
+    assert changed(on, result) > 5.0 and changed(off, clear) < 1.0
+    unfaded = dataclasses.replace(on, forehead_fade=False)
+    assert changed(unfaded, result) > 1.5 * changed(on, result)  # the fade lets the frame show through

@@ -202,3 +202,35 @@ def test_coverage_cuts_the_masks_with_a_soft_edge() -> None:
     assert covered.alpha[row, right] == pytest.approx(full.alpha[row, right], abs=1e-3)
     ramp = covered.alpha[row, round(CENTER[0]) : right]
     assert np.all(np.diff(ramp) >= -1e-4) and 0.0 < ramp[2] < 1.0
+
+
+def test_a_faded_forehead_ramps_down_from_above_the_brows_to_the_meshs_top() -> None:
+    landmarks = schematic_landmarks(CENTER, FACE)
+    hard = build_face_masks(landmarks, SIZE_HW, MaskSettings(include_forehead=True)).alpha
+    faded = build_face_masks(
+        landmarks, SIZE_HW, MaskSettings(include_forehead=True, forehead_fade=True)
+    ).alpha
+    brows = build_face_masks(landmarks, SIZE_HW, MaskSettings()).alpha
+    x = round(CENTER[0])
+    brow_line = masks.hull_outline(landmarks)[-6, 1]  # the brows' line at the middle
+    top = float(landmarks[10, 1])  # the mesh's top edge at the middle
+    column = faded[round(top) : round(brow_line) + 1, x]
+    assert np.all(np.diff(column) >= -1e-4), "it must fall steadily towards the top"
+    assert np.abs(np.diff(column)).max() < 3.0 / (brow_line - top), "a ramp, not a step"
+    quarter, half = (round(top + f * (brow_line - top)) for f in (0.25, 0.5))
+    assert faded[quarter, x] < 0.35 and hard[quarter, x] > faded[quarter, x] + 0.2  # mostly the frame
+    assert 0.3 < faded[half, x] < 0.7  # halfway up, half and half
+    assert faded[round(brow_line) + 8, x] > 0.95  # below the brows' line, the face in full
+    below = slice(round(brow_line + 0.1 * FACE) + 2, SIZE_HW[0])  # past the brows mask's own ramp
+    np.testing.assert_allclose(faded[below], brows[below], atol=0.02)  # and the same as without forehead
+
+
+def test_a_faded_forehead_counts_as_skin_for_the_colour_and_a_hard_one_does_not() -> None:
+    landmarks = schematic_landmarks(CENTER, FACE)
+    brow_line = masks.hull_outline(landmarks)[-6, 1]
+    row = round(brow_line - 0.3 * (brow_line - float(landmarks[10, 1])))  # a third of the way up
+    x = round(CENTER[0])
+    faded = build_face_masks(landmarks, SIZE_HW, MaskSettings(include_forehead=True, forehead_fade=True))
+    hard = build_face_masks(landmarks, SIZE_HW, MaskSettings(include_forehead=True))
+    assert faded.skin[row, x] > 0.5  # lit like the footage's forehead
+    assert hard.skin[row, x] == 0.0  # a trained model's forehead keeps its own light

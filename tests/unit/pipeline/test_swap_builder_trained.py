@@ -144,15 +144,16 @@ def test_build_swap_gives_the_trained_swapper_its_model_and_threads(
 def test_a_trained_model_composites_its_whole_face_up_to_its_own_mask(tmp_path: Path) -> None:
     chosen = CompositeSettings(blend="feather", color="lab")
     trained = composite_settings(SwapConfig(source=None, swapper="trained", composite=chosen))
-    assert (trained.include_forehead, trained.erode, trained.feather) == (True, 0.0, 0.05)
+    assert (trained.forehead, trained.erode, trained.feather) == ("on", 0.0, 0.05)
+    assert not trained.forehead_fade  # the model's own mask fades it
     assert (trained.blend, trained.color) == ("feather", "lab")  # the user's choices stay
     assert not trained.shading_light  # the model draws the target's light itself
     mesh = composite_settings(SwapConfig(source=tmp_path, composite=chosen))
-    assert mesh == chosen and not mesh.include_forehead  # a photo's fringe stays out by default
+    assert mesh == chosen and mesh.forehead == "auto"  # a photo's fringe stays out by default
     assert mesh.shading_light
     request = SwapRequest(tmp_path / "t.mp4", tmp_path / "o.mp4")
     recorded = swap_settings(SwapConfig(source=None, swapper="trained", composite=chosen), request)
-    assert recorded["forehead"] is True and recorded["lookahead"] is True  # what was really done
+    assert recorded["forehead"] == "on" and recorded["lookahead"] is True  # what was really done
     assert recorded["target_glasses"] is True
     unglassed = SwapConfig(source=tmp_path, target_glasses=False)
     assert swap_settings(unglassed, request)["target_glasses"] is False

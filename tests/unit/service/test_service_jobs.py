@@ -78,7 +78,7 @@ def test_jobs_from_upload_ids(client: TestClient, mp4_bytes: bytes) -> None:
     job = wait_for(client, response.json()["id"], {"done"})
     assert job["source_name"] == "me.jpg" and job["target_name"] == "clip.mp4"
     assert job["report"] is None and job["options"]["codec"] == "vp9"
-    assert job["options"]["keep_occluders"] is True and job["options"]["forehead"] is False
+    assert job["options"]["keep_occluders"] is True and job["options"]["forehead"] == "auto"
     assert job["options"]["glasses"] is False and job["options"]["keep_lips"] is True
     assert job["options"]["target_glasses"] is False and job["options"]["outline"] is True
     result = client.get(f"/api/jobs/{job['id']}/result")
@@ -303,7 +303,7 @@ def test_messages_name_the_users_files_not_the_servers() -> None:
 def test_job_options_round_trip_and_older_records_get_the_defaults() -> None:
     options = JobOptions(
         faces="largest",
-        forehead=True,
+        forehead="on",
         keep_occluders=True,
         glasses=False,
         keep_lips=True,
@@ -314,5 +314,8 @@ def test_job_options_round_trip_and_older_records_get_the_defaults() -> None:
     newer_keys = ("forehead", "keep_occluders", "glasses", "keep_lips", "target_glasses", "outline")
     older = {k: v for k, v in JobOptions().to_json().items() if k not in newer_keys}
     restored = JobOptions.from_json(older)
-    assert restored.forehead is False and restored.keep_occluders is False and restored.glasses is True
+    assert restored.forehead == "auto" and restored.keep_occluders is False and restored.glasses is True
+    # jobs stored when the forehead was a yes or no
+    assert JobOptions.from_json({**older, "forehead": False}).forehead == "off"
+    assert JobOptions.from_json({**older, "forehead": True}).forehead == "on"
     assert restored.keep_lips is False and restored.target_glasses is True and restored.outline is False

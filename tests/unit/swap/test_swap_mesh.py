@@ -321,3 +321,10 @@ def test_the_outline_option_reaches_the_mesh_swapper() -> None:
     for config, outline in ((SwapperConfig(outline=True), 1.0), (SwapperConfig(), 0.0)):
         swapper = build_mesh_swapper(config)
         assert isinstance(swapper, MeshSwapper) and swapper.settings.shape.outline == outline
+
+
+def test_results_say_whether_the_sources_forehead_is_clear() -> None:
+    frame, face = target_frame(landmarks_of(200.0, (320.0, 240.0)))
+    assert prepared().swap(frame, face).forehead_clear  # nothing found over the drawn forehead
+    kept = prepared(MeshSwapSettings(source=SourceSettings(clean=False)))
+    assert not kept.swap(frame, face).forehead_clear  # a fringe kept in the texture is never looked for

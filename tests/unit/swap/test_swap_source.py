@@ -346,3 +346,26 @@ def test_the_shadow_lift_never_more_than_doubles_the_light() -> None:
     before = float(cv2.cvtColor(texture, cv2.COLOR_BGR2LAB)[60, 2:12, 0].mean()) + LIGHTNESS_OFFSET
     after = float(out[60, 2:12, 0].mean()) + LIGHTNESS_OFFSET
     assert 1.5 < after / before <= SHADOW_MAX_GAIN + 0.05
+
+
+def _forehead_band(image: Frame, face: Face, x_from: float, x_to: float) -> Frame:
+    """Dark hair over the forehead between two fractions of the face's width, down to the brows."""
+    xy = face.landmarks_478[:MESH_POINTS, :2]
+    brows_top = float(xy[[*RIGHT_BROW, *LEFT_BROW], 1].min())
+    left, right = float(xy[:, 0].min()), float(xy[:, 0].max())
+    out = image.copy()
+    x0, x1 = (round(left + f * (right - left)) for f in (x_from, x_to))
+    cv2.rectangle(out, (x0, 0), (x1, round(brows_top) - 3), (30, 35, 45), -1)
+    return out
+
+
+def test_a_fringe_makes_the_forehead_not_clear_and_hair_at_the_temples_does_not() -> None:
+    image, face = synthetic_face()
+    bare = prepare_source(image, face, TOPOLOGY).report
+    assert bare.forehead_covered < 0.05 and bare.forehead_clear
+    fringe = prepare_source(_forehead_band(image, face, 0.0, 1.0), face, TOPOLOGY).report
+    assert fringe.forehead_covered > 0.8 and not fringe.forehead_clear
+    temples = _forehead_band(_forehead_band(image, face, 0.0, 0.15), face, 0.85, 1.0)
+    sides = prepare_source(temples, face, TOPOLOGY).report
+    assert sides.covered > bare.covered + 0.01  # the hair was found
+    assert sides.forehead_clear  # but the forehead's middle is skin

@@ -421,7 +421,7 @@
     form.append("source_upload_id", state.source.id);
     form.append("target_upload_id", state.target.id);
     form.append("faces", state.faces);
-    for (const [field, id] of [["blend", "opt-blend"], ["color", "opt-color"], ["swapper", "opt-swapper"], ["codec", "opt-codec"]]) {
+    for (const [field, id] of [["blend", "opt-blend"], ["color", "opt-color"], ["swapper", "opt-swapper"], ["codec", "opt-codec"], ["forehead", "opt-forehead"]]) {
       if ($(id).value) form.append(field, $(id).value);
     }
     for (const [field, id] of [["crf", "opt-crf"], ["start_s", "opt-start"], ["end_s", "opt-end"]]) {
@@ -430,7 +430,6 @@
     }
     form.append("label", $("opt-label-on").checked ? $("opt-label").value.trim() : "");
     form.append("report", $("opt-report").checked ? "true" : "false");
-    form.append("forehead", $("opt-forehead").checked ? "true" : "false");
     form.append("keep_lips", $("opt-keep-lips").checked ? "true" : "false");
     form.append("keep_occluders", $("opt-keep-occluders").checked ? "true" : "false");
     form.append("glasses", $("opt-glasses").checked ? "true" : "false");
