@@ -10,7 +10,7 @@ the glasses the target wears), the frame's own pixels go back over the blended f
 import time
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import get_args
+from typing import Literal, get_args
 
 import cv2
 import numpy as np
@@ -26,9 +26,7 @@ from facecraft.blend.blending import (
 from facecraft.blend.color import COLOR_MODES, ColorInputs, ColorMatcher, ColorMode, ColorSettings
 from facecraft.blend.eye_levels import EyeOpenLevels
 from facecraft.blend.masks import (
-    FOREHEAD_MODES,
     FaceMasks,
-    ForeheadMode,
     MaskSettings,
     build_face_masks,
     face_size_px,
@@ -51,6 +49,11 @@ __all__ = [
     "Compositor",
     "ForeheadMode",
 ]
+
+
+ForeheadMode = Literal["auto", "on", "off"]
+"""Whether the forehead is swapped: as the source allows (``auto``), always or never."""
+FOREHEAD_MODES: tuple[str, ...] = get_args(ForeheadMode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,10 +131,10 @@ class CompositeSettings:
             raise ValueError(f"unknown forehead mode '{self.forehead}'; choose one of {choices}")
         if self.blend not in get_args(BlendMode):
             raise ValueError(f"unknown blend mode '{self.blend}'; choose one of {', '.join(BLEND_MODES)}")
-        self.mask_settings()
+        self.mask_settings(include_forehead=True)
         self.color_settings()
 
-    def mask_settings(self, include_forehead: bool = False) -> MaskSettings:
+    def mask_settings(self, include_forehead: bool) -> MaskSettings:
         """The masks' settings, with the forehead swapped or not (``forehead`` decides which per face)."""
         return MaskSettings(
             include_forehead=include_forehead,
@@ -196,7 +199,7 @@ class Compositor:
         clock = _Clock()
         landmarks = _frame_landmarks(target, result)
         face_px = face_size_px(landmarks)
-        mask_settings = self.mask_settings_for(result)
+        mask_settings = self._mask_settings_for(result)
         region = self._region(frame_bgr, result, landmarks, face_px, mask_settings)
         output = frame_bgr.copy()
         if region is None:
@@ -246,7 +249,7 @@ class Compositor:
             return masks.mouth
         return np.asarray(np.maximum(masks.mouth, masks.eyes * keep_eyes), dtype=np.float32)
 
-    def mask_settings_for(self, result: SwapResult) -> MaskSettings:
+    def _mask_settings_for(self, result: SwapResult) -> MaskSettings:
         """The masks for this face: with the forehead or stopping above the brows (``forehead``)."""
         mode = self.settings.forehead
         if mode == "on" or (mode == "auto" and result.forehead_clear):

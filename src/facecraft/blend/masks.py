@@ -10,7 +10,6 @@ Index lists are MediaPipe face-mesh indices; "right" and "left" are the subject'
 """
 
 from dataclasses import dataclass
-from typing import Literal, get_args
 
 import cv2
 import numpy as np
@@ -61,8 +60,11 @@ LEFT_EYE = EyeIndices((362, 263), ((385, 380), (387, 373)), LEFT_IRIS_CENTER, LE
 DEFAULT_BROW_MARGIN = 0.8
 """The hull's top edge sits this far from the brows' top towards the mesh row above (0 at the brows)."""
 
-ForeheadMode = Literal["auto", "on", "off"]
-FOREHEAD_MODES: tuple[str, ...] = get_args(ForeheadMode)
+_MIN_FOREHEAD = 1e-3
+"""A forehead shorter than this fraction of the face (degenerate landmarks) is not faded."""
+_MIN_FADE_SPAN = 0.25
+"""At the temples the mesh's top edge comes down to the brows' line; the fade still spans at least this
+fraction of the forehead's height in the middle there."""
 
 COVERAGE_FEATHER = 0.015
 """Edges of the rendered texture (culled triangles, for example) soften over this fraction of the face."""
@@ -81,11 +83,11 @@ class MaskSettings:
     """How the blend and skin masks are made. Sizes are fractions of the face size (``face_size_px``).
 
     include_forehead: the hull follows the whole face oval; otherwise it stops just above the brows.
-    forehead_fade: with ``include_forehead``, the mask fades over the forehead, from 1 above the brows to 0
-        at the mesh's top edge (``forehead_fade``), rather than a feathered edge at the top, and the
-        forehead's skin counts for the colour statistics: the render's forehead is then lit like the
-        footage's (without it, the light fitted below the brows left d30.jpg's forehead as a pale band
-        across d3.mp4's).
+    forehead_fade: with ``include_forehead``, the mask fades over the forehead, from 1 on the line above the
+        brows to 0 at the mesh's top edge (``forehead_fade``; the usual feather at that edge is then inside
+        the fade), and the forehead's skin counts for the colour statistics as far as it is swapped: the
+        render's forehead is then lit like the footage's (without it, the light fitted below the brows left
+        d30.jpg's forehead as a pale band across d3.mp4's).
     brow_margin: where between the brows' top edge (0) and the mesh row above them (1) the hull stops.
     erode, feather: the blend mask starts ``erode`` inside the hull and reaches 1 ``feather`` further in.
     hole_feather: softness of the mouth and eye holes.
@@ -325,21 +327,32 @@ def hull_outline(
 def forehead_fade(
     landmarks: npt.ArrayLike, size_hw: tuple[int, int], brow_margin: float = DEFAULT_BROW_MARGIN
 ) -> Mask:
-    """1 up to the line above the brows, falling smoothly to 0 at the mesh's top edge, along the face's up
-    axis (from the middle of that line to the middle of the top edge): the forehead fades into the frame."""
+    """1 up to the line above the brows, falling smoothly to 0 at the mesh's top edge: the forehead fades
+    into the frame. Heights are taken along the face's up axis (from the middle of that line to the middle of
+    the top edge), against the line's and the edge's own heights at each place across the face, so the
+    forehead fades out at the temples too, where its top edge comes down."""
     xy = np.asarray(landmarks, dtype=np.float32)[:, :2]
+    brows, above = xy[list(BROW_TOP)], xy[list(FOREHEAD_ROW)]
+    line = brows + np.float32(brow_margin) * (above - brows)
+    edge = xy[list(FOREHEAD_CONTOUR)]
     middle = len(BROW_TOP) // 2
-    brows, above = xy[BROW_TOP[middle]], xy[FOREHEAD_ROW[middle]]
-    start = brows + np.float32(brow_margin) * (above - brows)
-    up = xy[FOREHEAD_CONTOUR[len(FOREHEAD_CONTOUR) // 2]] - start
-    length_sq = float(up @ up)
-    if length_sq < 1e-6:
+    up = edge[middle] - line[middle]
+    height = float(np.hypot(up[0], up[1]))
+    if height < _MIN_FOREHEAD * face_size_px(xy):  # no forehead to fade over
         return np.ones(size_hw, dtype=np.float32)
-    step = up / np.float32(length_sq)  # reach 0 at the line, 1 at the top edge
-    reach = (np.arange(size_hw[1], dtype=np.float32) - start[0])[np.newaxis, :] * step[0] + (
-        np.arange(size_hw[0], dtype=np.float32) - start[1]
-    )[:, np.newaxis] * step[1]
-    return np.float32(1.0) - _smoothstep(reach, 0.0, 1.0)
+    up /= np.float32(height)
+    across = np.array([-up[1], up[0]], dtype=np.float32)
+    line_across, line_up = line @ across, line @ up
+    edge_across, edge_up = edge @ across, edge @ up
+    cols = np.arange(size_hw[1], dtype=np.float32)[np.newaxis, :]
+    rows = np.arange(size_hw[0], dtype=np.float32)[:, np.newaxis]
+    pixel_across = cols * across[0] + rows * across[1]
+    pixel_up = cols * up[0] + rows * up[1]
+    order, edge_order = np.argsort(line_across), np.argsort(edge_across)
+    line_height = np.interp(pixel_across, line_across[order], line_up[order]).astype(np.float32)
+    edge_height = np.interp(pixel_across, edge_across[edge_order], edge_up[edge_order]).astype(np.float32)
+    span = np.maximum(edge_height - line_height, np.float32(_MIN_FADE_SPAN * height))
+    return np.float32(1.0) - _smoothstep((pixel_up - line_height) / span, 0.0, 1.0)
 
 
 def hull_mask(
@@ -463,14 +476,10 @@ def _face_masks_at(
     hull = hull_mask(points, size_hw, settings.include_forehead, settings.brow_margin)
     blurred = _gaussian(hull, sigma)
     alpha = _edge_ramp(blurred, sigma, erode_px, feather_px)
+    fade = None
     if settings.include_forehead and settings.forehead_fade:
-        below_brows = _edge_ramp(
-            _gaussian(hull_mask(points, size_hw, False, settings.brow_margin), sigma),
-            sigma,
-            erode_px,
-            feather_px,
-        )
-        alpha = np.maximum(below_brows, alpha * forehead_fade(points, size_hw, settings.brow_margin))
+        fade = forehead_fade(points, size_hw, settings.brow_margin)  # 1 below the line above the brows
+        alpha *= fade
     mouth = mouth_mask(points, size_hw)
     if settings.keep_lips:
         alpha *= np.float32(1.0) - soften(lips_mask(points, size_hw), hole_px)
@@ -481,6 +490,8 @@ def _face_masks_at(
     if settings.include_forehead and not settings.forehead_fade:  # a trained model's forehead: not skin
         blurred = _gaussian(hull_mask(points, size_hw, False, 0.0), sigma)
     skin = _edge_ramp(blurred, sigma, erode_px, 0.5 * feather_px)
+    if fade is not None:  # the forehead is skin as far as it is swapped (not the frame's hairline above)
+        skin *= fade
     skin *= np.clip(
         np.float32(1.0) - np.float32(2.0) * _gaussian(features_mask(points, size_hw), 0.01 * face_px), 0, 1
     )

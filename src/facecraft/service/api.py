@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Upload
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 
 from facecraft import __version__
-from facecraft.blend.compositor import BlendMode, ColorMode, CompositeSettings, ForeheadMode
+from facecraft.blend.compositor import FOREHEAD_MODES, BlendMode, ColorMode, CompositeSettings, ForeheadMode
 from facecraft.media.writer import VideoCodec
 from facecraft.pipeline.swap_builder import photo_swapper_names
 from facecraft.provenance.verify import verify
@@ -67,8 +67,15 @@ def options(state: State) -> JsonDict:
         "color": list(get_args(ColorMode)),
         "faces": list(FACE_CHOICES),
         "codecs": list(get_args(VideoCodec)),
+        "forehead": list(FOREHEAD_MODES),
         "max_upload_bytes": state.settings.max_upload_bytes,
-        "defaults": {"swapper": "mesh", "blend": DEFAULT_BLEND, "color": DEFAULT_COLOR, "codec": "h264"},
+        "defaults": {
+            "swapper": "mesh",
+            "blend": DEFAULT_BLEND,
+            "color": DEFAULT_COLOR,
+            "codec": "h264",
+            "forehead": "auto",
+        },
     }
 
 

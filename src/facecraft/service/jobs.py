@@ -22,9 +22,10 @@ class JobOptions:
     """The swap options of one job (the same choices as ``facecraft swap``).
 
     faces: ``all``, ``largest``, ``index:N`` or ``reference`` (the reference photo is the job's
-    ``reference`` file). label: visible caption, None for none. forehead, keep_occluders, glasses, keep_lips,
-    target_glasses, outline: as the swap's ``--forehead``, ``--keep-occluders``, ``--glasses/--no-glasses``,
-    ``--keep-lips``, ``--target-glasses/--no-target-glasses`` and ``--outline``.
+    ``reference`` file). label: visible caption, None for none. forehead: ``auto``, ``on`` or ``off``, as the
+    swap's default, ``--forehead`` and ``--no-forehead``. keep_occluders, glasses, keep_lips, target_glasses,
+    outline: as the swap's ``--keep-occluders``, ``--glasses/--no-glasses``, ``--keep-lips``,
+    ``--target-glasses/--no-target-glasses`` and ``--outline``.
     """
 
     faces: str = "all"
@@ -77,7 +78,7 @@ class JobOptions:
             start_s=cast(float | None, data.get("start_s")),
             end_s=cast(float | None, data.get("end_s")),
             report=bool(data.get("report", True)),
-            forehead=_forehead_mode(data.get("forehead", "auto")),
+            forehead=_forehead_mode(data.get("forehead", False)),
             keep_occluders=bool(data.get("keep_occluders", False)),
             glasses=bool(data.get("glasses", True)),
             keep_lips=bool(data.get("keep_lips", False)),
@@ -87,8 +88,8 @@ class JobOptions:
 
 
 def _forehead_mode(value: object) -> ForeheadMode:
-    """A stored job's forehead choice; jobs stored before ``auto`` existed hold a bool (False: above the
-    brows, as ``off`` now does)."""
+    """A stored job's forehead choice. Jobs stored before ``auto`` existed hold a bool, or nothing if older
+    still; both ran with the face stopping above the brows unless True, as ``off`` does now."""
     if isinstance(value, bool):
         return "on" if value else "off"
     if value not in FOREHEAD_MODES:

@@ -25,6 +25,7 @@ class Options(BaseModel):
     color: list[str]
     faces: list[str]
     codecs: list[str]
+    forehead: list[str]
     max_upload_bytes: int
     defaults: dict[str, str]
 

@@ -171,8 +171,7 @@ class MeshSwapper:
             landmarks_478=landmarks,
             levels=self._texture_levels(prepared),
             eye_openness=(eye_openness(landmarks, RIGHT_EYE), eye_openness(landmarks, LEFT_EYE)),
-            # a fringe kept in the texture (cleaning off) is not found, so its forehead is never clear
-            forehead_clear=self.settings.source.clean and prepared.report.forehead_clear,
+            forehead_clear=prepared.report.forehead_clear,
         )
         self._levels_by_track.clear()
         self._stabilizers.clear()
@@ -266,7 +265,13 @@ class MeshSwapper:
         landmarks_crop[:, :2] -= origin.astype(np.float32)
         matrix: Affine = np.array([[1.0, 0.0, x0], [0.0, 1.0, y0]], dtype=np.float32)
         return SwapResult(
-            crop_bgr, coverage, matrix, landmarks_crop, frame_keep, frame_move, source.forehead_clear
+            crop_bgr,
+            coverage,
+            matrix,
+            landmarks_crop,
+            frame_keep,
+            frame_move,
+            forehead_clear=source.forehead_clear,
         )
 
     def _steady_landmarks(self, target: Face) -> npt.NDArray[np.float64]:

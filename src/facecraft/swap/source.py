@@ -217,7 +217,8 @@ class OcclusionReport:
     covered: found covered by something; unseen: turned away from the camera; filled from the mirrored
     side or from the surrounding skin (covered and unseen together); regions: the parts over a tenth
     covered. forehead_covered: the fraction of the forehead's middle (above the brows, the middle half of
-    the face's width) found covered: a fringe. Hair down the temples, which most faces have, is not in it.
+    the texture's width) found covered: a fringe; hair down the temples, which most faces have, is not in it.
+    None when nothing was looked for (cleaning off: a fringe stays in the texture unseen).
     """
 
     covered: float
@@ -225,12 +226,12 @@ class OcclusionReport:
     from_mirror: float
     from_surroundings: float
     regions: tuple[str, ...]
-    forehead_covered: float = 0.0
+    forehead_covered: float | None
 
     @property
     def forehead_clear(self) -> bool:
-        """The forehead's middle is skin: no fringe (see ``FOREHEAD_CLEAR_MAX``)."""
-        return self.forehead_covered <= FOREHEAD_CLEAR_MAX
+        """The forehead's middle was looked at and is skin: no fringe (see ``FOREHEAD_CLEAR_MAX``)."""
+        return self.forehead_covered is not None and self.forehead_covered <= FOREHEAD_CLEAR_MAX
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,7 +342,7 @@ def prepare_source(
         filled = lift_shadows(filled, skin_area, regions.central & skin_area & ~hidden, face_px)
     alpha = regions.face.astype(np.uint8) * 255
     texture_bgra = np.ascontiguousarray(np.dstack([filled, alpha]))
-    report = _report(covered, unseen, mirror_ok, skin_area, uv)
+    report = _report(covered, unseen, mirror_ok, skin_area, uv, searched=settings.clean)
     return PreparedSource(texture_bgra, uv, hidden.astype(np.float32), report, glasses)
 
 
@@ -758,7 +759,12 @@ def mirror_weight(mirror_ok: BoolImage, face_px: float) -> Mask:
 
 
 def _report(
-    covered: BoolImage, unseen: BoolImage, mirror_ok: BoolImage, skin_area: BoolImage, uv: FloatArray
+    covered: BoolImage,
+    unseen: BoolImage,
+    mirror_ok: BoolImage,
+    skin_area: BoolImage,
+    uv: FloatArray,
+    searched: bool,
 ) -> OcclusionReport:
     total = max(int(skin_area.sum()), 1)
     hidden = (covered | unseen) & skin_area
@@ -769,19 +775,21 @@ def _report(
         from_mirror=from_mirror / total,
         from_surroundings=(int(hidden.sum()) - from_mirror) / total,
         regions=_covered_regions(covered, skin_area, uv),
-        forehead_covered=_forehead_covered(covered, skin_area, uv),
+        forehead_covered=_forehead_covered(covered, skin_area, uv) if searched else None,
     )
 
 
 def _forehead_covered(covered: BoolImage, skin_area: BoolImage, uv: FloatArray) -> float:
-    """The covered fraction of the forehead's skin above the brows, within the middle half of the width."""
+    """The covered fraction of the forehead's skin above the brows, within the middle half of the texture's
+    width (1 when the texture shows no forehead skin there)."""
     brow_y = float(uv[[*RIGHT_BROW, *LEFT_BROW], 1].mean())
     width = covered.shape[1]
-    middle = skin_area[: max(int(brow_y), 0), width // 4 : width - width // 4]
-    area = int(middle.sum())
+    middle = (slice(0, max(int(brow_y), 0)), slice(width // 4, width - width // 4))
+    skin = skin_area[middle]
+    area = int(skin.sum())
     if area == 0:
         return 1.0
-    return float((covered[: max(int(brow_y), 0), width // 4 : width - width // 4] & middle).sum()) / area
+    return float((covered[middle] & skin).sum()) / area
 
 
 def _covered_regions(covered: BoolImage, skin_area: BoolImage, uv: FloatArray) -> tuple[str, ...]:
@@ -825,4 +833,9 @@ def occlusion_notes(report: OcclusionReport) -> tuple[str, ...]:
             ways.append(f"{report.from_surroundings:.0%} from the surrounding skin")
         filled = f"Filled {' and '.join(ways)}. " if ways else ""
         notes.append(f"{filled}A clear, frontal photo gives a better swap.")
+    if report.forehead_covered is not None and not report.forehead_clear:
+        notes.append(
+            f"source photo: hair covers {report.forehead_covered:.0%} of the forehead's middle, so by "
+            "default the swapped face stops above the brows (--forehead swaps the forehead too)."
+        )
     return tuple(notes)

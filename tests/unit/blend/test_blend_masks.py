@@ -5,6 +5,7 @@ import pytest
 
 from facecraft.blend import masks
 from facecraft.blend.masks import MaskSettings, build_face_masks
+from facecraft.swap.triangles import load_topology
 from unit.blend.test_blend_fakes import schematic_landmarks
 
 SIZE_HW = (300, 320)
@@ -234,3 +235,26 @@ def test_a_faded_forehead_counts_as_skin_for_the_colour_and_a_hard_one_does_not(
     hard = build_face_masks(landmarks, SIZE_HW, MaskSettings(include_forehead=True))
     assert faded.skin[row, x] > 0.5  # lit like the footage's forehead
     assert hard.skin[row, x] == 0.0  # a trained model's forehead keeps its own light
+
+
+def _layout_landmarks(angle_degrees: float) -> np.ndarray:
+    """The mesh's frontal layout (y down), turned in the image by ``angle_degrees``, in a 320 x 340 canvas."""
+    layout = load_topology().layout_468[:, :2].astype(np.float64) * 100.0
+    c, s = np.cos(np.radians(angle_degrees)), np.sin(np.radians(angle_degrees))
+    points = np.zeros((478, 3), dtype=np.float32)
+    points[:468, :2] = layout @ np.array([[c, s], [-s, c]]) + (160.0, 170.0)
+    return points
+
+
+@pytest.mark.parametrize("angle", [0.0, 25.0, 180.0])
+def test_the_forehead_fades_out_along_its_whole_top_edge_however_the_head_is_turned(angle: float) -> None:
+    landmarks = _layout_landmarks(angle)
+    fade = masks.forehead_fade(landmarks, (340, 320))
+
+    def at(index: int) -> float:
+        x, y = landmarks[index, :2]
+        return float(fade[round(float(y)), round(float(x))])
+
+    assert max(at(i) for i in masks.FOREHEAD_CONTOUR[1:-1]) < 0.05  # the top edge, temples included
+    assert min(at(i) for i in (*masks.BROW_TOP, 1, 152)) > 0.99  # the brows and all below: the face
+    assert 0.3 < at(151) < 1.0  # the forehead's middle row: on its way out

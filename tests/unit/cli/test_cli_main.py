@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 from typer.testing import CliRunner
 
-from facecraft.cli.main import app
+from facecraft.cli.main import app, forehead_mode
 from facecraft.media.image import read_image, write_image
 from facecraft.media.writer import FrameWriter
 
@@ -18,6 +18,11 @@ def _tiny_video(path: Path) -> Path:
         for i in range(10):
             writer.write(np.full((48, 64, 3), 20 * i, dtype=np.uint8), i / 10)
     return path
+
+
+def test_the_forehead_flag_is_on_or_off_and_left_out_lets_the_source_decide() -> None:
+    assert (forehead_mode(True), forehead_mode(False), forehead_mode(None)) == ("on", "off", "auto")
+    assert "--no-forehead" in runner.invoke(app, ["swap", "--help"]).output
 
 
 def test_version() -> None:

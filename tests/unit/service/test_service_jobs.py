@@ -29,6 +29,7 @@ def test_options_come_from_the_library_choices(client: TestClient) -> None:
     assert "trained" not in body["swappers"]  # needs a model directory, which the form cannot name
     assert body["codecs"] == list(get_args(VideoCodec))
     assert body["faces"] == ["all", "largest", "index:N", "reference"]
+    assert body["forehead"] == ["auto", "on", "off"] and body["defaults"]["forehead"] == "auto"
     assert body["max_upload_bytes"] == 1024**3
     assert client.get("/api/health").json()["status"] == "ok"
 
@@ -68,6 +69,7 @@ def test_jobs_from_upload_ids(client: TestClient, mp4_bytes: bytes) -> None:
             "codec": "vp9",
             "report": "false",
             "keep_occluders": "true",
+            "forehead": "on",
             "glasses": "false",
             "keep_lips": "true",
             "target_glasses": "false",
@@ -78,7 +80,7 @@ def test_jobs_from_upload_ids(client: TestClient, mp4_bytes: bytes) -> None:
     job = wait_for(client, response.json()["id"], {"done"})
     assert job["source_name"] == "me.jpg" and job["target_name"] == "clip.mp4"
     assert job["report"] is None and job["options"]["codec"] == "vp9"
-    assert job["options"]["keep_occluders"] is True and job["options"]["forehead"] == "auto"
+    assert job["options"]["keep_occluders"] is True and job["options"]["forehead"] == "on"
     assert job["options"]["glasses"] is False and job["options"]["keep_lips"] is True
     assert job["options"]["target_glasses"] is False and job["options"]["outline"] is True
     result = client.get(f"/api/jobs/{job['id']}/result")
@@ -102,6 +104,7 @@ def test_jobs_from_upload_ids(client: TestClient, mp4_bytes: bytes) -> None:
         ({"faces": "reference:/etc/passwd"}, "invalid 'faces'"),
         ({"faces": "reference"}, "reference_upload_id"),
         ({"crf": "99"}, "invalid 'crf'"),
+        ({"forehead": "true"}, "invalid 'forehead'"),
         ({"start_s": "3", "end_s": "1"}, "must be after start_s"),
         ({"source_upload_id": "../../etc/passwd"}, "invalid 'source_upload_id'"),
     ],
@@ -314,7 +317,7 @@ def test_job_options_round_trip_and_older_records_get_the_defaults() -> None:
     newer_keys = ("forehead", "keep_occluders", "glasses", "keep_lips", "target_glasses", "outline")
     older = {k: v for k, v in JobOptions().to_json().items() if k not in newer_keys}
     restored = JobOptions.from_json(older)
-    assert restored.forehead == "auto" and restored.keep_occluders is False and restored.glasses is True
+    assert restored.forehead == "off" and restored.keep_occluders is False and restored.glasses is True
     # jobs stored when the forehead was a yes or no
     assert JobOptions.from_json({**older, "forehead": False}).forehead == "off"
     assert JobOptions.from_json({**older, "forehead": True}).forehead == "on"

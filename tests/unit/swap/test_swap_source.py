@@ -140,12 +140,15 @@ def test_push_pull_fills_holes_smoothly() -> None:
 
 
 def test_notes_say_what_was_filled() -> None:
-    assert occlusion_notes(OcclusionReport(0.0, 0.0, 0.0, 0.0, ())) == ()
-    notes = occlusion_notes(OcclusionReport(0.12, 0.0, 0.08, 0.04, ("the subject's right cheek",)))
+    assert occlusion_notes(OcclusionReport(0.0, 0.0, 0.0, 0.0, (), 0.0)) == ()
+    notes = occlusion_notes(OcclusionReport(0.12, 0.0, 0.08, 0.04, ("the subject's right cheek",), 0.0))
     assert "12%" in notes[0] and "right cheek" in notes[0]
     assert "8% from the mirrored side" in notes[-1]
-    turned = occlusion_notes(OcclusionReport(0.0, 0.2, 0.1, 0.1, ()))
+    turned = occlusion_notes(OcclusionReport(0.0, 0.2, 0.1, 0.1, (), 0.0))
     assert any("turned" in note for note in turned)
+    fringe = occlusion_notes(OcclusionReport(0.3, 0.0, 0.1, 0.2, ("forehead",), 0.56))
+    assert "56% of the forehead" in fringe[-1] and "--forehead" in fringe[-1]
+    assert occlusion_notes(OcclusionReport(0.0, 0.0, 0.0, 0.0, (), None)) == ()  # not looked for: no word
 
 
 class _FixedAnalyzer(FaceAnalyzer):
@@ -362,10 +365,12 @@ def _forehead_band(image: Frame, face: Face, x_from: float, x_to: float) -> Fram
 def test_a_fringe_makes_the_forehead_not_clear_and_hair_at_the_temples_does_not() -> None:
     image, face = synthetic_face()
     bare = prepare_source(image, face, TOPOLOGY).report
-    assert bare.forehead_covered < 0.05 and bare.forehead_clear
+    assert bare.forehead_covered is not None and bare.forehead_covered < 0.05 and bare.forehead_clear
     fringe = prepare_source(_forehead_band(image, face, 0.0, 1.0), face, TOPOLOGY).report
-    assert fringe.forehead_covered > 0.8 and not fringe.forehead_clear
+    assert fringe.forehead_covered is not None and fringe.forehead_covered > 0.8 and not fringe.forehead_clear
     temples = _forehead_band(_forehead_band(image, face, 0.0, 0.15), face, 0.85, 1.0)
     sides = prepare_source(temples, face, TOPOLOGY).report
     assert sides.covered > bare.covered + 0.01  # the hair was found
     assert sides.forehead_clear  # but the forehead's middle is skin
+    unsearched = prepare_source(image, face, TOPOLOGY, SourceSettings(clean=False)).report
+    assert unsearched.forehead_covered is None and not unsearched.forehead_clear  # a kept fringe is unseen
