@@ -79,3 +79,16 @@ def test_triangles_hardly_fold_on_real_frontal_faces(target_frames: list[tuple[F
         folded = float(-areas[areas < 0].sum()) / 2
         assert (areas <= 0).mean() < 0.02  # a few slivers at the lip corners and the jaw at most
         assert folded < 0.005 * face_area
+
+
+def test_d30s_forehead_is_clear_and_d8s_fringe_keeps_his_out(
+    media_dir: Path, analyzer: FaceAnalyzer, target_frames: list[tuple[Frame, Face]]
+) -> None:
+    frame, face = target_frames[0]
+    clear = MeshSwapper()
+    clear.prepare(load_source(media_dir / "images" / "d30.jpg", analyzer))  # hair at her temples only
+    assert clear.swap(frame, face).forehead_clear
+    fringe = MeshSwapper()
+    notes = fringe.prepare(load_source(media_dir / "images" / "d8.jpg", analyzer))  # curls to his glasses
+    assert not fringe.swap(frame, face).forehead_clear
+    assert any("stops above the brows" in note for note in notes)
