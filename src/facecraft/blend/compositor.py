@@ -200,7 +200,8 @@ class Compositor:
         landmarks = _frame_landmarks(target, result)
         face_px = face_size_px(landmarks)
         mask_settings = self._mask_settings_for(result)
-        region = self._region(frame_bgr, result, landmarks, face_px, mask_settings)
+        own = np.asarray(target.landmarks_478[:, :2], dtype=np.float32)  # the frame's brows: masks cover them
+        region = self._region(frame_bgr, result, (landmarks, own), face_px, mask_settings)
         output = frame_bgr.copy()
         if region is None:
             self.last_timings_ms = clock.done()
@@ -213,7 +214,8 @@ class Compositor:
         clock.lap("region")
         local = (landmarks - np.array([region.x0, region.y0], dtype=np.float32)).astype(np.float32)
         open_levels = self._eye_levels.observe(target.track_id, local) if self.settings.keep_eyes else None
-        masks = build_face_masks(local, region.size_hw, mask_settings, coverage, open_levels)
+        origin = np.array([region.x0, region.y0], dtype=np.float32)
+        masks = build_face_masks(local, region.size_hw, mask_settings, coverage, open_levels, own - origin)
         alpha, skin = masks.alpha, masks.skin
         if self.settings.keep_mouth and self.settings.mouth_from_pixels and not self.settings.keep_lips:
             hole_px = mask_settings.hole_feather * face_px
@@ -260,16 +262,23 @@ class Compositor:
         self,
         frame_bgr: Frame,
         result: SwapResult,
-        landmarks: FloatArray,
+        landmarks: tuple[FloatArray, FloatArray],
         face_px: float,
         mask_settings: MaskSettings,
     ) -> _Region | None:
+        """The frame box the masks and the blend work in: the hulls of the rendered and the frame's own
+        landmarks, with a margin for the blend."""
         height, width = frame_bgr.shape[:2]
         crop_h, crop_w = result.crop_bgr.shape[:2]
         bounds = crop_bounds_in_frame((crop_w, crop_h), result.matrix_crop_to_frame, (width, height))
         if bounds is None:
             return None
-        outline = hull_outline(landmarks, mask_settings.include_forehead, mask_settings.brow_margin)
+        outline = np.concatenate(
+            [
+                hull_outline(points, mask_settings.include_forehead, mask_settings.brow_margin)
+                for points in landmarks
+            ]
+        )
         margin = 2.0 + (2.0 ** (self._levels(face_px) + 1) if self.settings.blend == "multiband" else 0.0)
         x0 = max(bounds[0], int(np.floor(float(outline[:, 0].min()) - margin)))
         y0 = max(bounds[1], int(np.floor(float(outline[:, 1].min()) - margin)))

@@ -416,10 +416,16 @@ def build_face_masks(
     settings: MaskSettings,
     coverage: Mask | None = None,
     open_levels: tuple[float, float] | None = None,
+    frame_landmarks: npt.ArrayLike | None = None,
 ) -> FaceMasks:
     """Blend alpha, skin, mouth and eye masks for one face, in an H x W canvas where ``landmarks`` are pixels.
 
     ``open_levels``: the right and left eye's usual open aspect ratio (``eyes_keep_mask``), when known.
+
+    ``frame_landmarks`` (optional, the same pixels): the frame's own landmarks, where ``landmarks`` are the
+    rendered face's. A hull that stops above the brows then stops above the frame's brows too, wherever
+    those are higher: the rendered brows sit where the source's proportions put them, and a target raising
+    its brows (d10.mp4 at 5.1 s) showed its own brows above the swapped ones.
 
     ``coverage`` (optional, H x W in [0, 1]): where the render holds texture; alpha and skin are cut to it,
     with a soft edge (``COVERAGE_FEATHER`` of the face), so holes such as culled triangles get no seam.
@@ -436,7 +442,11 @@ def build_face_masks(
     small_hw = (max(int(np.ceil(height * scale)), 1), max(int(np.ceil(width * scale)), 1))
     factors = np.array([small_hw[1] / width, small_hw[0] / height], dtype=np.float32)
     small = points[:, :2] * factors + np.float32(0.5) * (factors - np.float32(1.0))
-    alpha, skin, mouth, eyes = _face_masks_at(small, small_hw, settings, open_levels)
+    small_frame = None
+    if frame_landmarks is not None and not settings.include_forehead:
+        frame_points = np.asarray(frame_landmarks, dtype=np.float32)[:, :2]
+        small_frame = frame_points * factors + np.float32(0.5) * (factors - np.float32(1.0))
+    alpha, skin, mouth, eyes = _face_masks_at(small, small_hw, settings, open_levels, small_frame)
     if coverage is not None and float(coverage.min()) < 1.0:
         small_coverage = coverage if small_hw == size_hw else _shrink(coverage, small_hw)
         soft = erode_feather(small_coverage, 0.0, COVERAGE_FEATHER * face_size_px(small))
@@ -468,6 +478,7 @@ def _face_masks_at(
     size_hw: tuple[int, int],
     settings: MaskSettings,
     open_levels: tuple[float, float] | None,
+    frame_points: FloatArray | None = None,
 ) -> tuple[Mask, Mask, Mask, Mask]:
     face_px = face_size_px(points)
     erode_px, feather_px = settings.erode * face_px, settings.feather * face_px
@@ -476,6 +487,12 @@ def _face_masks_at(
     hull = hull_mask(points, size_hw, settings.include_forehead, settings.brow_margin)
     blurred = _gaussian(hull, sigma)
     alpha = _edge_ramp(blurred, sigma, erode_px, feather_px)
+    if frame_points is not None:  # up over the frame's own brows too (not skin: they are the frame's)
+        top = len(BROW_TOP)
+        outline = hull_outline(points, False, settings.brow_margin)
+        outline[-top:] = hull_outline(frame_points, False, settings.brow_margin)[-top:]
+        over_brows = _gaussian(np.maximum(hull, polygon_mask(outline, size_hw)), sigma)
+        alpha = np.maximum(alpha, _edge_ramp(over_brows, sigma, erode_px, feather_px))
     fade = None
     if settings.include_forehead and settings.forehead_fade:
         fade = forehead_fade(points, size_hw, settings.brow_margin)  # 1 below the line above the brows

@@ -258,3 +258,19 @@ def test_the_forehead_fades_out_along_its_whole_top_edge_however_the_head_is_tur
     assert max(at(i) for i in masks.FOREHEAD_CONTOUR[1:-1]) < 0.05  # the top edge, temples included
     assert min(at(i) for i in (*masks.BROW_TOP, 1, 152)) > 0.99  # the brows and all below: the face
     assert 0.3 < at(151) < 1.0  # the forehead's middle row: on its way out
+
+
+def test_a_hull_above_the_brows_covers_the_frames_own_brows_where_they_are_higher() -> None:
+    rendered = schematic_landmarks(CENTER, FACE)
+    frame = rendered.copy()
+    raised = [*masks.RIGHT_BROW, 71, 68, 104, 69, 108]  # the subject's right brow and the row above it
+    frame[raised, 1] -= 0.1 * FACE  # the target raises that brow; the render keeps the source's
+    brow = frame[list(masks.RIGHT_BROW), :2].mean(axis=0)
+    x, y = round(float(brow[0])), round(float(brow[1]))
+    alone = build_face_masks(rendered, SIZE_HW, MaskSettings()).alpha
+    covered = build_face_masks(rendered, SIZE_HW, MaskSettings(), frame_landmarks=frame)
+    assert alone[y, x] < 0.01 and covered.alpha[y, x] > 0.99  # the frame's raised brow no longer shows
+    assert np.all(covered.alpha >= alone - 1e-6)  # only ever more of the face
+    np.testing.assert_array_equal(covered.skin, build_face_masks(rendered, SIZE_HW, MaskSettings()).skin)
+    left = slice(round(CENTER[0] + 0.15 * FACE), SIZE_HW[1])  # the other brow stayed: no change
+    np.testing.assert_allclose(covered.alpha[:, left], alone[:, left], atol=0.02)
