@@ -28,6 +28,7 @@ from facecraft.blend.eye_levels import EyeOpenLevels
 from facecraft.blend.masks import (
     FaceMasks,
     MaskSettings,
+    brow_line,
     build_face_masks,
     face_size_px,
     hull_outline,
@@ -200,8 +201,8 @@ class Compositor:
         landmarks = _frame_landmarks(target, result)
         face_px = face_size_px(landmarks)
         mask_settings = self._mask_settings_for(result)
-        own = np.asarray(target.landmarks_478[:, :2], dtype=np.float32)  # the frame's brows: masks cover them
-        region = self._region(frame_bgr, result, (landmarks, own), face_px, mask_settings)
+        frame_brows = _frame_brows(target, result, landmarks, mask_settings)
+        region = self._region(frame_bgr, result, landmarks, frame_brows, face_px, mask_settings)
         output = frame_bgr.copy()
         if region is None:
             self.last_timings_ms = clock.done()
@@ -212,10 +213,17 @@ class Compositor:
             target_region = output[region.y0 : region.y1, region.x0 : region.x1].copy()
         source_region, coverage = _warp_into_region(result, region)
         clock.lap("region")
-        local = (landmarks - np.array([region.x0, region.y0], dtype=np.float32)).astype(np.float32)
-        open_levels = self._eye_levels.observe(target.track_id, local) if self.settings.keep_eyes else None
         origin = np.array([region.x0, region.y0], dtype=np.float32)
-        masks = build_face_masks(local, region.size_hw, mask_settings, coverage, open_levels, own - origin)
+        local = (landmarks - origin).astype(np.float32)
+        open_levels = self._eye_levels.observe(target.track_id, local) if self.settings.keep_eyes else None
+        masks = build_face_masks(
+            local,
+            region.size_hw,
+            mask_settings,
+            coverage,
+            open_levels,
+            frame_landmarks=None if frame_brows is None else frame_brows - origin,
+        )
         alpha, skin = masks.alpha, masks.skin
         if self.settings.keep_mouth and self.settings.mouth_from_pixels and not self.settings.keep_lips:
             hole_px = mask_settings.hole_feather * face_px
@@ -262,23 +270,21 @@ class Compositor:
         self,
         frame_bgr: Frame,
         result: SwapResult,
-        landmarks: tuple[FloatArray, FloatArray],
+        landmarks: FloatArray,
+        frame_landmarks: FloatArray | None,
         face_px: float,
         mask_settings: MaskSettings,
     ) -> _Region | None:
-        """The frame box the masks and the blend work in: the hulls of the rendered and the frame's own
-        landmarks, with a margin for the blend."""
+        """The frame box the masks and the blend work in: the rendered face's hull, and the line above the
+        frame's own brows when the masks reach over them, with a margin for the blend."""
         height, width = frame_bgr.shape[:2]
         crop_h, crop_w = result.crop_bgr.shape[:2]
         bounds = crop_bounds_in_frame((crop_w, crop_h), result.matrix_crop_to_frame, (width, height))
         if bounds is None:
             return None
-        outline = np.concatenate(
-            [
-                hull_outline(points, mask_settings.include_forehead, mask_settings.brow_margin)
-                for points in landmarks
-            ]
-        )
+        outline = hull_outline(landmarks, mask_settings.include_forehead, mask_settings.brow_margin)
+        if frame_landmarks is not None:
+            outline = np.concatenate([outline, brow_line(frame_landmarks, mask_settings.brow_margin)])
         margin = 2.0 + (2.0 ** (self._levels(face_px) + 1) if self.settings.blend == "multiband" else 0.0)
         x0 = max(bounds[0], int(np.floor(float(outline[:, 0].min()) - margin)))
         y0 = max(bounds[1], int(np.floor(float(outline[:, 1].min()) - margin)))
@@ -300,6 +306,19 @@ class Compositor:
         levels = pyramid_levels(self.settings.feather * face_px, alpha.shape[:2])
         support = np.clip(alpha * np.float32(4.0), 0.0, 1.0)
         return blend_multiband(target_bgr, source_bgr, alpha, levels, support)
+
+
+def _frame_brows(
+    target: Face, result: SwapResult, rendered: FloatArray, mask_settings: MaskSettings
+) -> FloatArray | None:
+    """The frame's own landmarks, for masks that stop above the brows to reach over the frame's brows too
+    (``build_face_masks``); None where that changes nothing or would be wrong: a swapped forehead covers
+    them, a render drawn on the target's own landmarks has the same brows, and a frame the swapper moved
+    (``frame_move``) has its brows moved to the rendered ones."""
+    if mask_settings.include_forehead or result.frame_move is not None:
+        return None
+    own = np.asarray(target.landmarks_478[:, :2], dtype=np.float32)
+    return None if np.array_equal(own, rendered) else own
 
 
 def _frame_landmarks(target: Face, result: SwapResult) -> FloatArray:

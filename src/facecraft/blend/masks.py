@@ -144,7 +144,8 @@ class FaceMasks:
     """The masks one face needs, all H x W float32 in [0, 1].
 
     alpha: where the swapped face replaces the target (hull, eroded and feathered, minus the kept mouth
-        and eyes). skin: the skin over which colour statistics are taken (no eyes, brows, lips or mouth).
+        and eyes; up over the frame's own brows too, when given and higher: ``build_face_masks``).
+    skin: the skin over which colour statistics are taken (no eyes, brows, lips or mouth).
     mouth: the mouth interior (inside the inner lips), softened: a swapper draws the target's own teeth and
         tongue there, which skin-based colour transfer would tint, so the render keeps its colours.
     eyes: the eye openings (inside the lid margins), softened. What is drawn there depends on the swapper
@@ -316,12 +317,16 @@ def hull_outline(
     """The face outline: jaw and cheeks, then the forehead oval or a line just above the brows."""
     xy = np.asarray(landmarks, dtype=np.float32)[:, :2]
     jaw = xy[list(JAW_CONTOUR)]
-    if include_forehead:
-        top = xy[list(FOREHEAD_CONTOUR)]
-    else:
-        brows, above = xy[list(BROW_TOP)], xy[list(FOREHEAD_ROW)]
-        top = brows + np.float32(brow_margin) * (above - brows)
+    top = xy[list(FOREHEAD_CONTOUR)] if include_forehead else brow_line(xy, brow_margin)
     return np.concatenate([jaw, top]).astype(np.float32)
+
+
+def brow_line(landmarks: npt.ArrayLike, brow_margin: float = DEFAULT_BROW_MARGIN) -> FloatArray:
+    """The line just above the brows, point for point along ``BROW_TOP``: ``brow_margin`` of the way from the
+    brows' top edge to the mesh row above them."""
+    xy = np.asarray(landmarks, dtype=np.float32)[:, :2]
+    brows, above = xy[list(BROW_TOP)], xy[list(FOREHEAD_ROW)]
+    return np.asarray(brows + np.float32(brow_margin) * (above - brows), dtype=np.float32)
 
 
 def forehead_fade(
@@ -332,8 +337,7 @@ def forehead_fade(
     the top edge), against the line's and the edge's own heights at each place across the face, so the
     forehead fades out at the temples too, where its top edge comes down."""
     xy = np.asarray(landmarks, dtype=np.float32)[:, :2]
-    brows, above = xy[list(BROW_TOP)], xy[list(FOREHEAD_ROW)]
-    line = brows + np.float32(brow_margin) * (above - brows)
+    line = brow_line(xy, brow_margin)
     edge = xy[list(FOREHEAD_CONTOUR)]
     middle = len(BROW_TOP) // 2
     up = edge[middle] - line[middle]
@@ -425,7 +429,8 @@ def build_face_masks(
     ``frame_landmarks`` (optional, the same pixels): the frame's own landmarks, where ``landmarks`` are the
     rendered face's. A hull that stops above the brows then stops above the frame's brows too, wherever
     those are higher: the rendered brows sit where the source's proportions put them, and a target raising
-    its brows (d10.mp4 at 5.1 s) showed its own brows above the swapped ones.
+    its brows (d10.mp4 at 5.1 s) showed its own brows above the swapped ones. Only alpha changes (the
+    frame's brows are not the render's skin), and only without the forehead, which covers them anyway.
 
     ``coverage`` (optional, H x W in [0, 1]): where the render holds texture; alpha and skin are cut to it,
     with a soft edge (``COVERAGE_FEATHER`` of the face), so holes such as culled triangles get no seam.
@@ -486,13 +491,13 @@ def _face_masks_at(
     sigma = _edge_sigma(erode_px, feather_px)
     hull = hull_mask(points, size_hw, settings.include_forehead, settings.brow_margin)
     blurred = _gaussian(hull, sigma)
-    alpha = _edge_ramp(blurred, sigma, erode_px, feather_px)
-    if frame_points is not None:  # up over the frame's own brows too (not skin: they are the frame's)
-        top = len(BROW_TOP)
-        outline = hull_outline(points, False, settings.brow_margin)
-        outline[-top:] = hull_outline(frame_points, False, settings.brow_margin)[-top:]
-        over_brows = _gaussian(np.maximum(hull, polygon_mask(outline, size_hw)), sigma)
-        alpha = np.maximum(alpha, _edge_ramp(over_brows, sigma, erode_px, feather_px))
+    if frame_points is None:
+        alpha = _edge_ramp(blurred, sigma, erode_px, feather_px)
+    else:  # up over the frame's own brows too (alpha only: they are not the render's skin)
+        jaw = np.asarray(points[list(JAW_CONTOUR)], dtype=np.float32)
+        frame_top = np.concatenate([jaw, brow_line(frame_points, settings.brow_margin)])
+        over_brows = np.maximum(hull, polygon_mask(frame_top, size_hw))
+        alpha = _edge_ramp(_gaussian(over_brows, sigma), sigma, erode_px, feather_px)
     fade = None
     if settings.include_forehead and settings.forehead_fade:
         fade = forehead_fade(points, size_hw, settings.brow_margin)  # 1 below the line above the brows

@@ -385,3 +385,23 @@ def test_the_forehead_goes_in_when_the_swapper_says_it_is_clear_or_when_asked() 
     assert changed(on, result) > 5.0 and changed(off, clear) < 1.0
     unfaded = dataclasses.replace(on, forehead_fade=False)
     assert changed(unfaded, result) > 1.5 * changed(on, result)  # the fade lets the frame show through
+
+
+def test_the_frames_own_raised_brows_are_covered_when_the_face_stops_above_the_brows() -> None:
+    frame, face = _frame(), _face()
+    result = _result(face, stripes=True)  # rendered on the unraised brows (the source's proportions)
+    raised = face.landmarks_478.copy()
+    lifted = [*masks.RIGHT_BROW, 71, 68, 104, 69, 108]
+    raised[lifted, 1] -= 0.1 * FACE  # the target raises its right brow
+    target = face_from_landmarks(raised, face.track_id)
+    brow = raised[list(masks.RIGHT_BROW), :2].mean(axis=0)
+    rows = slice(round(float(brow[1])) - 2, round(float(brow[1])) + 3)
+    cols = slice(round(float(brow[0])) - 2, round(float(brow[0])) + 3)
+    settings = CompositeSettings(color="none", detail_weight=0.0, forehead="off")
+
+    def changed(compositor_target: Face) -> float:
+        out = Compositor(settings).composite(frame, compositor_target, result)
+        return float(np.abs(out[rows, cols].astype(int) - frame[rows, cols].astype(int)).mean())
+
+    assert changed(face) < 3.0  # with the brows where the render has them, that place stays the frame's
+    assert changed(target) > 10.0  # the frame's raised brow is covered by the render

@@ -271,6 +271,8 @@ def test_a_hull_above_the_brows_covers_the_frames_own_brows_where_they_are_highe
     covered = build_face_masks(rendered, SIZE_HW, MaskSettings(), frame_landmarks=frame)
     assert alone[y, x] < 0.01 and covered.alpha[y, x] > 0.99  # the frame's raised brow no longer shows
     assert np.all(covered.alpha >= alone - 1e-6)  # only ever more of the face
+    mx, my = _mouth_xy()
+    assert covered.alpha[my, mx] == alone[my, mx]  # the mouth's hole is still cut after the union
     np.testing.assert_array_equal(covered.skin, build_face_masks(rendered, SIZE_HW, MaskSettings()).skin)
     left = slice(round(CENTER[0] + 0.15 * FACE), SIZE_HW[1])  # the other brow stayed: no change
     np.testing.assert_allclose(covered.alpha[:, left], alone[:, left], atol=0.02)
