@@ -216,8 +216,9 @@ class OcclusionReport:
 
     covered: found covered by something; unseen: turned away from the camera; filled from the mirrored
     side or from the surrounding skin (covered and unseen together); regions: the parts over a tenth
-    covered. forehead_covered: the fraction of the forehead's middle (above the brows, the middle half of
-    the texture's width) found covered: a fringe; hair down the temples, which most faces have, is not in it.
+    covered ("the temples" where the forehead is covered only at its sides). forehead_covered: the fraction
+    of the forehead's middle (above the brows, the middle half of the texture's width) found covered: a
+    fringe; hair down the temples, which most faces have, is not in it.
     None when nothing was looked for (cleaning off: a fringe stays in the texture unseen).
     """
 
@@ -769,13 +770,17 @@ def _report(
     total = max(int(skin_area.sum()), 1)
     hidden = (covered | unseen) & skin_area
     from_mirror = int((hidden & mirror_ok).sum())
+    forehead = _forehead_covered(covered, skin_area, uv) if searched else None
+    regions = _covered_regions(covered, skin_area, uv)
+    if forehead is not None and forehead <= FOREHEAD_CLEAR_MAX:  # hair at the temples, not a fringe
+        regions = tuple("the temples" if name == "forehead" else name for name in regions)
     return OcclusionReport(
         covered=int((covered & skin_area).sum()) / total,
         unseen=int((unseen & skin_area & ~covered).sum()) / total,
         from_mirror=from_mirror / total,
         from_surroundings=(int(hidden.sum()) - from_mirror) / total,
-        regions=_covered_regions(covered, skin_area, uv),
-        forehead_covered=_forehead_covered(covered, skin_area, uv) if searched else None,
+        regions=regions,
+        forehead_covered=forehead,
     )
 
 

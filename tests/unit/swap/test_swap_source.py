@@ -372,5 +372,7 @@ def test_a_fringe_makes_the_forehead_not_clear_and_hair_at_the_temples_does_not(
     sides = prepare_source(temples, face, TOPOLOGY).report
     assert sides.covered > bare.covered + 0.01  # the hair was found
     assert sides.forehead_clear  # but the forehead's middle is skin
+    assert "the temples" in sides.regions and "forehead" not in sides.regions  # and the note says where
+    assert "forehead" in fringe.regions
     unsearched = prepare_source(image, face, TOPOLOGY, SourceSettings(clean=False)).report
     assert unsearched.forehead_covered is None and not unsearched.forehead_clear  # a kept fringe is unseen
