@@ -446,11 +446,11 @@ def build_face_masks(
     scale = min(1.0, settings.work_face_px / face_size_px(points))
     small_hw = (max(int(np.ceil(height * scale)), 1), max(int(np.ceil(width * scale)), 1))
     factors = np.array([small_hw[1] / width, small_hw[0] / height], dtype=np.float32)
-    small = points[:, :2] * factors + np.float32(0.5) * (factors - np.float32(1.0))
+    shift = np.float32(0.5) * (factors - np.float32(1.0))  # pixel centres stay pixel centres
+    small = points[:, :2] * factors + shift
     small_frame = None
     if frame_landmarks is not None and not settings.include_forehead:
-        frame_points = np.asarray(frame_landmarks, dtype=np.float32)[:, :2]
-        small_frame = frame_points * factors + np.float32(0.5) * (factors - np.float32(1.0))
+        small_frame = np.asarray(frame_landmarks, dtype=np.float32)[:, :2] * factors + shift
     alpha, skin, mouth, eyes = _face_masks_at(small, small_hw, settings, open_levels, small_frame)
     if coverage is not None and float(coverage.min()) < 1.0:
         small_coverage = coverage if small_hw == size_hw else _shrink(coverage, small_hw)

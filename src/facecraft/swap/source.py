@@ -770,8 +770,9 @@ def _report(
     total = max(int(skin_area.sum()), 1)
     hidden = (covered | unseen) & skin_area
     from_mirror = int((hidden & mirror_ok).sum())
-    forehead = _forehead_covered(covered, skin_area, uv) if searched else None
-    regions = _covered_regions(covered, skin_area, uv)
+    brow_y = float(uv[[*RIGHT_BROW, *LEFT_BROW], 1].mean())
+    forehead = _forehead_covered(covered, skin_area, brow_y) if searched else None
+    regions = _covered_regions(covered, skin_area, uv, brow_y)
     if forehead is not None and forehead <= FOREHEAD_CLEAR_MAX:  # hair at the temples, not a fringe
         regions = tuple("the temples" if name == "forehead" else name for name in regions)
     return OcclusionReport(
@@ -784,10 +785,9 @@ def _report(
     )
 
 
-def _forehead_covered(covered: BoolImage, skin_area: BoolImage, uv: FloatArray) -> float:
+def _forehead_covered(covered: BoolImage, skin_area: BoolImage, brow_y: float) -> float:
     """The covered fraction of the forehead's skin above the brows, within the middle half of the texture's
-    width (1 when the texture shows no forehead skin there)."""
-    brow_y = float(uv[[*RIGHT_BROW, *LEFT_BROW], 1].mean())
+    width (1 when the texture shows no forehead skin there). ``brow_y``: the brows' row in the texture."""
     width = covered.shape[1]
     middle = (slice(0, max(int(brow_y), 0)), slice(width // 4, width - width // 4))
     skin = skin_area[middle]
@@ -797,9 +797,10 @@ def _forehead_covered(covered: BoolImage, skin_area: BoolImage, uv: FloatArray) 
     return float((covered[middle] & skin).sum()) / area
 
 
-def _covered_regions(covered: BoolImage, skin_area: BoolImage, uv: FloatArray) -> tuple[str, ...]:
+def _covered_regions(
+    covered: BoolImage, skin_area: BoolImage, uv: FloatArray, brow_y: float
+) -> tuple[str, ...]:
     """Which parts of the face are covered: forehead, either cheek, chin (over a tenth of the part)."""
-    brow_y = float(uv[[*RIGHT_BROW, *LEFT_BROW], 1].mean())
     mouth_y = float(uv[list(LIPS_OUTER), 1].mean())
     middle_x = (covered.shape[1] - 1) / 2
     ys, xs = np.mgrid[0 : covered.shape[0], 0 : covered.shape[1]]
