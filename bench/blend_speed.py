@@ -2,6 +2,8 @@
 
 Target (issue 3): colour + masks + blend at most ~5 ms median per 720p frame with one ~300 px face,
 on the 2-core dev machine. Swap results are computed first (not timed), so only the compositor is.
+The allocator is tuned as the command line tunes it (``cli/runtime.py``); without that, every frame's
+temporaries are mapped and unmapped afresh and the compositor reads 1.5 times slower.
 
     .venv/bin/python bench/blend_speed.py [--video ../shared/media/videos/s18.mp4]
         [--source ../shared/media/images/d30.jpg] [--frames 90] [--stand-in] [--sheet bench/blend_sheet.png]
@@ -20,6 +22,7 @@ import cv2
 import numpy as np
 
 from facecraft.blend.compositor import CompositeSettings, Compositor
+from facecraft.cli.runtime import tune_allocator
 from facecraft.faces.alignment import estimate_similarity
 from facecraft.faces.face import Face
 from facecraft.media.reader import FrameReader
@@ -72,6 +75,7 @@ def main() -> int:
     parser.add_argument("--sheet", type=Path, default=None)
     parser.add_argument("--cv-threads", type=int, default=None, help="cv2.setNumThreads (default: OpenCV's)")
     args = parser.parse_args()
+    tune_allocator()  # as `facecraft swap` does: frame-sized temporaries stay in the heap
     if args.cv_threads is not None:
         cv2.setNumThreads(args.cv_threads)
 

@@ -242,7 +242,7 @@ class Compositor:
             if self.settings.color_strength < 1.0:
                 weight = float(self.settings.color_strength)
                 matched = np.asarray(cv2.addWeighted(matched, weight, source_region, 1.0 - weight, 0.0))
-            matched = blend_feather(matched, source_region, self._keep_render_colours(masks))
+            matched = self._keep_render_colours(matched, source_region, masks)
         clock.lap("color")
         blended = self._blend(target_region, matched, alpha, face_px)
         if keep is not None:
@@ -252,12 +252,20 @@ class Compositor:
         self.last_timings_ms = clock.done()
         return output
 
-    def _keep_render_colours(self, masks: FaceMasks) -> Mask:
-        """Where the render keeps its own colours: the mouth interior, and the eyes but for ``eye_color``."""
+    def _keep_render_colours(self, matched: Frame, render: Frame, masks: FaceMasks) -> Frame:
+        """``matched`` with the render's own colours back where it keeps them: the mouth interior, and the
+        eyes but for ``eye_color``. Only the box those masks reach is blended (they are small)."""
         keep_eyes = np.float32(1.0 - self.settings.eye_color)
-        if keep_eyes <= 0.0:
-            return masks.mouth
-        return np.asarray(np.maximum(masks.mouth, masks.eyes * keep_eyes), dtype=np.float32)
+        holes = (masks.mouth, masks.eyes) if keep_eyes > 0.0 else (masks.mouth,)
+        box = _nonzero_box(holes)
+        if box is None:
+            return matched
+        keep = masks.mouth[box]
+        if keep_eyes > 0.0:
+            keep = np.maximum(keep, masks.eyes[box] * keep_eyes)
+        out = matched.copy()
+        out[box] = blend_feather(matched[box], render[box], np.asarray(keep, dtype=np.float32))
+        return out
 
     def _mask_settings_for(self, result: SwapResult) -> MaskSettings:
         """The masks for this face: with the forehead or stopping above the brows (``forehead``)."""
@@ -306,6 +314,20 @@ class Compositor:
         levels = pyramid_levels(self.settings.feather * face_px, alpha.shape[:2])
         support = np.clip(alpha * np.float32(4.0), 0.0, 1.0)
         return blend_multiband(target_bgr, source_bgr, alpha, levels, support)
+
+
+def _nonzero_box(masks: tuple[Mask, ...]) -> tuple[slice, slice] | None:
+    """The rows and columns where any of the same-size ``masks`` is above 0 (None: nowhere)."""
+    rows = np.zeros(masks[0].shape[0], dtype=bool)
+    cols = np.zeros(masks[0].shape[1], dtype=bool)
+    for mask in masks:
+        positive = mask > 0.0
+        rows |= positive.any(axis=1)
+        cols |= positive.any(axis=0)
+    hit_rows, hit_cols = np.flatnonzero(rows), np.flatnonzero(cols)
+    if hit_rows.size == 0:
+        return None
+    return slice(int(hit_rows[0]), int(hit_rows[-1]) + 1), slice(int(hit_cols[0]), int(hit_cols[-1]) + 1)
 
 
 def _frame_brows(

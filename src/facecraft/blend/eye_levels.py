@@ -59,10 +59,8 @@ class EyeOpenLevels:
         eyes.right.append(eye_aspect_ratio(landmarks, RIGHT_EYE))
         eyes.left.append(eye_aspect_ratio(landmarks, LEFT_EYE))
         self._forget_stale()
-        return (
-            float(np.percentile(eyes.right, LEVEL_PERCENTILE)),
-            float(np.percentile(eyes.left, LEVEL_PERCENTILE)),
-        )
+        right, left = np.percentile(np.array([eyes.right, eyes.left]), LEVEL_PERCENTILE, axis=1)
+        return float(right), float(left)
 
     def _forget_stale(self) -> None:
         calls = self._calls
