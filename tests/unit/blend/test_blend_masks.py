@@ -260,6 +260,22 @@ def test_the_forehead_fades_out_along_its_whole_top_edge_however_the_head_is_tur
     assert 0.3 < at(151) < 1.0  # the forehead's middle row: on its way out
 
 
+@pytest.mark.parametrize("angle", [0.0, 25.0, 180.0])
+def test_the_forehead_fade_is_the_same_on_any_canvas_and_exactly_one_below_the_brows(angle: float) -> None:
+    landmarks = _layout_landmarks(angle)
+    fade = masks.forehead_fade(landmarks, (340, 320))
+    shifted = landmarks.copy()
+    shifted[:, :2] += (40.0, 30.0)
+    bigger = masks.forehead_fade(shifted, (420, 400))  # the face with room all round it
+    np.testing.assert_allclose(bigger[30:370, 40:360], fade, atol=1e-4)
+    line = masks.brow_line(landmarks)
+    up = landmarks[10, :2] - line[len(masks.BROW_TOP) // 2]  # the face's up axis (as the fade takes it)
+    up /= np.hypot(*up)
+    rows, cols = np.mgrid[0:340, 0:320]
+    below = cols * up[0] + rows * up[1] < (line @ up).min() - 1e-3
+    assert below.any() and np.all(fade[below] == 1.0)  # the face in full, not nearly
+
+
 def test_a_hull_above_the_brows_covers_the_frames_own_brows_where_they_are_higher() -> None:
     rendered = schematic_landmarks(CENTER, FACE)
     frame = rendered.copy()
