@@ -7,7 +7,8 @@ Prints the time to the first frame (loading the models and the source, then the 
 the gate on the source photo, preparing the swapper, opening the files), the runner's per-stage
 milliseconds per frame on its main thread ("read" and "write" are waits for the decoder and the
 encoder), the real-time factor over the clip's duration, CPU seconds per run and the load average
-(other work on the machine slows both sides; the ratio is measured side by side, interleaved).
+(other work on the machine slows both sides; the ratio is measured side by side, interleaved, and each
+pair's own ratio is printed too: on this shared machine they spread by about +-0.05 from run to run).
 
     .venv/bin/python bench/swap_speed.py [--source d30.jpg] [--target s18.mp4] [--repeats 3]
 """
@@ -107,6 +108,8 @@ def main() -> int:
     )
     print("plain transcode s: " + ", ".join(f"{s:.2f}" for s in plain_s))
     print("swap s:            " + ", ".join(f"{s:.2f}" for s in swap_s))
+    pair_ratios = [plain / swap for plain, swap in zip(plain_s, swap_s, strict=True)]
+    print("ratio of each side-by-side pair: " + ", ".join(f"{r:.2f}" for r in pair_ratios))
     print(
         f"CPU s per frame: plain {1000 * statistics.median(cpu_plain) / frames:.1f} ms, "
         f"swap {1000 * statistics.median(cpu_swap) / frames:.1f} ms"
