@@ -11,9 +11,15 @@ encoder), the real-time factor over the clip's duration, CPU seconds per run and
 pair's own ratio is printed too: on this shared machine they spread by about +-0.05 from run to run).
 
     .venv/bin/python bench/swap_speed.py [--source d30.jpg] [--target s18.mp4] [--repeats 3]
+        [--watermark-share]
+
+``--watermark-share`` also runs, in each round, the swap with its watermark stage replaced by a pass-through
+(a measurement only: the command line cannot leave the mark out) and prints that ratio and the files' sizes:
+how much of the swap's time is x264 coding the mark's pattern.
 """
 
 import argparse
+import dataclasses
 import os
 import resource
 import statistics
@@ -29,8 +35,16 @@ from facecraft.pipeline.background import BackgroundWriter
 from facecraft.pipeline.marking import MarkingOptions
 from facecraft.pipeline.swap import EncodeOptions, SwapReport, SwapRequest, run_swap
 from facecraft.pipeline.swap_builder import SwapConfig, build_swap, build_swap_marking
+from facecraft.types import Frame
 
 MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
+
+
+class PassThrough:
+    """A frame stage that changes nothing (stands in for the watermark in ``--watermark-share``)."""
+
+    def process(self, frame_bgr: Frame, index: int, time_s: float) -> Frame:
+        return frame_bgr
 
 
 def transcode_seconds(target: Path, output: Path, encode: EncodeOptions) -> float:
@@ -65,6 +79,11 @@ def main() -> int:
     parser.add_argument(
         "--no-lookahead", action="store_true", help="the tracker's causal smoothing instead (no frames wait)"
     )
+    parser.add_argument(
+        "--watermark-share",
+        action="store_true",
+        help="also time the swap with the watermark stage passed through",
+    )
     args = parser.parse_args()
     tune_allocator()  # as the facecraft command does
     print(f"load average before: {load_average()} ({os.cpu_count()} cores)")
@@ -79,6 +98,8 @@ def main() -> int:
     cpu_swap: list[float] = []
     cpu_plain: list[float] = []
     reports: list[SwapReport] = []
+    unmarked_s: list[float] = []
+    sizes_mb: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.repeats):
             before = cpu_seconds()
@@ -90,6 +111,15 @@ def main() -> int:
             reports.append(run_swap(request, components, marking))
             cpu_swap.append(cpu_seconds() - before)
             swap_s.append(reports[-1].seconds)
+            if args.watermark_share:
+                bare = SwapRequest(args.target, Path(tmp) / "unmarked.mp4", encode=encode)
+                unmarked = build_swap_marking(config, bare, MarkingOptions(config_dir=Path(tmp) / "config"))
+                unmarked_s.append(
+                    run_swap(bare, components, dataclasses.replace(unmarked, watermark=PassThrough())).seconds
+                )
+                sizes_mb = [
+                    (Path(tmp) / n).stat().st_size / 1e6 for n in ("plain.mp4", "swap.mp4", "unmarked.mp4")
+                ]
     frames = info.frame_count
     duration_s = frames / float(info.fps)
     swap_fps, plain_fps = frames / statistics.median(swap_s), frames / statistics.median(plain_s)
@@ -119,6 +149,13 @@ def main() -> int:
     )
     print(f"real-time factor: {realtime:.2f}x over the clip's {duration_s:.2f} s (target > 1)")
     print("swap stage ms/frame (main thread): " + ", ".join(f"{k} {v:.1f}" for k, v in stage_ms.items()))
+    if unmarked_s:
+        unmarked_ratio = statistics.median(plain_s) / statistics.median(unmarked_s)
+        print("unmarked swap s:   " + ", ".join(f"{s:.2f}" for s in unmarked_s))
+        print(
+            f"watermark share: ratio {ratio:.2f} marked, {unmarked_ratio:.2f} with the mark passed through; "
+            f"files plain {sizes_mb[0]:.2f} MB, swap {sizes_mb[1]:.2f} MB, unmarked swap {sizes_mb[2]:.2f} MB"
+        )
     print(f"load average after: {load_average()}")
     ok = ratio >= 0.5 and realtime > 1.0
     print("PASS" if ok else "FAIL")
