@@ -28,7 +28,7 @@ place is simply the texture flipped left to right, and there:
 The texture keeps the photo's resolution up to ``SourceSettings.max_face_px``.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -130,6 +130,12 @@ SHADOW_SIGMA = 0.06
 shortfall is made ``SHADOW_LIFT`` smaller."""
 SHADOW_MAX_GAIN = 2.0
 """No lift multiplies the light by more than this: skin nearly black in the photo is mostly noise."""
+EVEN_LIGHT_SIGMA = 0.04
+"""``even_light``: the photo's light is read from the skin smoothed over this fraction of the face size: broad
+enough to leave pores, moles and stubble out, fine enough to hold a side light's shade under the cheekbone and
+beside the nose."""
+EVEN_LIGHT_MAX_GAIN = 2.0
+"""``even_light`` never multiplies or divides the light by more than this."""
 SHADOW_MIN_PIXELS = 100
 """The face middle's light, the lift's reference, is read from at least this many clear skin pixels."""
 FOREHEAD_CLEAR_MAX = 0.2
@@ -166,6 +172,12 @@ class SourceSettings:
     read_lips: the outer lip contour is unwrapped from where clearly coloured lips end in the photo
         (``lip_outline.py``), not from the mesh's contour inside them.
     lift_shadows: the photo's deep broad shadows are lifted part of the way (``lift_shadows``).
+    even_light: how far the photo's light is made left-right symmetric (``even_light``; 0 = not at all, 1 =
+        a side light's shaded half and its colour cast brought to the mean of the two sides). Off by
+        default: by eye d8.jpg (lit hard from one side) no longer sits two-toned and muddy on d10.mp4, but
+        dlib, which compares the swap with that side-lit photo, finds it further away: identity d10 0.571
+        -> 0.609 at 1 and 0.579 at 0.5, d20 0.486 -> 0.504 / 0.509, and d30.jpg's pairs 0.01 worse at 1
+        (s18 0.445 -> 0.455; whole clips, 2026-11-28).
     """
 
     max_face_px: int = 512
@@ -179,6 +191,7 @@ class SourceSettings:
     glasses: bool = True
     read_lips: bool = True
     lift_shadows: bool = True
+    even_light: float = 0.0
 
     def __post_init__(self) -> None:
         if self.max_face_px < 64:
@@ -188,6 +201,8 @@ class SourceSettings:
                 raise ValueError(f"{name} must be above 0, got {getattr(self, name)}")
         if not 0.0 <= self.dark_fraction < 1.0:
             raise ValueError(f"dark_fraction must be in [0, 1), got {self.dark_fraction}")
+        if not 0.0 <= self.even_light <= 1.0:
+            raise ValueError(f"even_light must be in [0, 1], got {self.even_light}")
         if not 0.0 <= self.feature_margin <= 0.2:
             raise ValueError(f"feature_margin must be in [0, 0.2], got {self.feature_margin}")
 
@@ -339,6 +354,12 @@ def prepare_source(
     mirror_ok = (regions.face & ~hidden)[:, ::-1]
     light = fitted_light(texture_bgr, normal_map(topology, uv, size_wh, face_px), skin_area & ~hidden)
     filled = fill_hidden(texture_bgr, hidden, mirror_ok, regions, skin_area, face_px, light)
+    evening = even_light(filled, skin_area, face_px, settings.even_light) if settings.even_light > 0 else None
+    if evening is not None:  # the glasses' layer holds the photo's pixels too: both change alike
+        filled = evening.apply(filled)
+        if glasses is not None:
+            bgr = evening.apply(np.ascontiguousarray(glasses.bgra[..., :3]), glasses.origin)
+            glasses = replace(glasses, bgra=np.ascontiguousarray(np.dstack([bgr, glasses.bgra[..., 3]])))
     if settings.lift_shadows:
         filled = lift_shadows(filled, skin_area, regions.central & skin_area & ~hidden, face_px)
     alpha = regions.face.astype(np.uint8) * 255
@@ -678,6 +699,64 @@ def fill_hidden(
     blended = source + soft * (replacement - source)
     out: Image = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class LightCorrection:
+    """A change of light over the texture: ``L + LIGHTNESS_OFFSET`` times ``gain`` (H x W), a and b plus
+    ``shift`` (H x W x 2)."""
+
+    gain: FloatArray
+    shift: FloatArray
+
+    def apply(self, image_bgr: Image, origin: tuple[int, int] = (0, 0)) -> Image:
+        """``image_bgr`` with the change applied, the image's top-left pixel at ``origin`` of the texture
+        (parts outside the texture are left as they are)."""
+        height, width = image_bgr.shape[:2]
+        gain = np.ones((height, width), dtype=np.float32)
+        shift = np.zeros((height, width, 2), dtype=np.float32)
+        x0, y0 = origin
+        x1, y1 = min(x0 + width, self.gain.shape[1]), min(y0 + height, self.gain.shape[0])
+        if x1 > x0 and y1 > y0:
+            gain[: y1 - y0, : x1 - x0] = self.gain[y0:y1, x0:x1]
+            shift[: y1 - y0, : x1 - x0] = self.shift[y0:y1, x0:x1]
+        lab = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
+        lab[..., 0] = (lab[..., 0] + np.float32(LIGHTNESS_OFFSET)) * gain - np.float32(LIGHTNESS_OFFSET)
+        lab[..., 1:] += shift
+        out = np.clip(lab + np.float32(0.5), 0.0, 255.0).astype(np.uint8)
+        return np.asarray(cv2.cvtColor(out, cv2.COLOR_LAB2BGR), dtype=np.uint8)
+
+
+def even_light(
+    texture_bgr: Image, skin: BoolImage, face_px: float, strength: float = 1.0
+) -> LightCorrection | None:
+    """The change that makes the photo's light left-right symmetric over the texture (None: too little skin).
+
+    The texture is the face's frontal layout, so ``x -> width - 1 - x`` is each place's mirror. The skin's
+    light (a normalised blur over ``EVEN_LIGHT_SIGMA`` of the face, over skin that is skin on both sides) is
+    taken to the geometric mean of its own and its mirror place's: lightness by a gain on ``L +
+    LIGHTNESS_OFFSET`` (what a change of light multiplies), colour casts by a shift of a and b. What a light
+    from the front gives both sides alike (the nose's and the cheekbones' relief) stays; what a light from
+    one side adds goes. The colour transfer then lays the footage's own light over the face. Apply it to
+    whatever is drawn from the texture's pixels (the glasses' layer too), or the two no longer match.
+
+    A photo lit from one side kept its shade on every frame: d8.jpg's far cheek and the side of his nose
+    about 100 levels of L darker than the near ones, which the footage's light plane only halved (the
+    swapped face's half under it 50-77 levels darker than d10.mp4's own at 5.1 s).
+    """
+    both = (skin & skin[:, ::-1]).astype(np.float32)
+    if float(both.sum()) < SHADOW_MIN_PIXELS:
+        return None
+    lab = cv2.cvtColor(texture_bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
+    lab[..., 0] += np.float32(LIGHTNESS_OFFSET)
+    low, support = masked_low_pass(lab, both, max(1.0, EVEN_LIGHT_SIGMA * face_px))
+    mirrored = low[:, ::-1]
+    trust = np.clip(support * np.float32(4.0), 0.0, 1.0)  # support is symmetric: so are the weights
+    ratio = np.power(np.maximum(mirrored[..., 0], 1.0) / np.maximum(low[..., 0], 1.0), 0.5 * strength)
+    gain = np.clip(ratio, 1.0 / EVEN_LIGHT_MAX_GAIN, EVEN_LIGHT_MAX_GAIN)
+    gain = np.float32(1.0) + trust * (gain - np.float32(1.0))
+    shift = trust[..., np.newaxis] * np.float32(0.5 * strength) * (mirrored[..., 1:] - low[..., 1:])
+    return LightCorrection(gain.astype(np.float32), shift.astype(np.float32))
 
 
 def lift_shadows(texture_bgr: Image, skin: BoolImage, middle: BoolImage, face_px: float) -> Image:

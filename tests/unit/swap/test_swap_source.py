@@ -17,6 +17,7 @@ from facecraft.swap.source import (
     SHADOW_MAX_GAIN,
     OcclusionReport,
     SourceSettings,
+    even_light,
     find_occluders,
     fit_skin_model,
     fitted_light,
@@ -180,6 +181,8 @@ def test_settings_are_checked() -> None:
         SourceSettings(max_face_px=10)
     with pytest.raises(ValueError, match="dip_threshold"):
         SourceSettings(dip_threshold=0.0)
+    with pytest.raises(ValueError, match="even_light"):
+        SourceSettings(even_light=1.5)
 
 
 def skin_patch(size: int = 160) -> tuple[Frame, FloatArray]:
@@ -329,12 +332,62 @@ def test_prepare_source_reads_the_lips_and_lifts_the_shadows() -> None:
     ]
     assert redness[0] > 170 > redness[1] + 15
     lifted = prepare_source(painted, face, TOPOLOGY, SourceSettings(read_lips=False))
+    evened = prepare_source(
+        painted, face, TOPOLOGY, SourceSettings(read_lips=False, lift_shadows=False, even_light=1.0)
+    )
     side = np.round(kept.uv_478[CHEEK]).astype(int)
     light = [
         float(cv2.cvtColor(p.texture_bgra[..., :3], cv2.COLOR_BGR2LAB)[side[1], side[0], 0])
-        for p in (kept, lifted)
+        for p in (kept, lifted, evened)
     ]
     assert light[1] > light[0] + 6
+    assert light[2] > light[0] + 6  # the shaded side brought towards the lit one
+
+
+def _side_lit_texture() -> Frame:
+    """Skin lit from the right: the left half at 0.6 of the right's light, with a warm cast (a* + 6)."""
+    lab = np.zeros((120, 120, 3), np.float32)
+    lab[...] = (200, 140, 150)
+    lab[:, :60, 0] = 0.6 * (200 + LIGHTNESS_OFFSET) - LIGHTNESS_OFFSET
+    lab[:, :60, 1] += 6
+    return np.asarray(cv2.cvtColor(np.round(lab).astype(np.uint8), cv2.COLOR_LAB2BGR), dtype=np.uint8)
+
+
+def test_a_side_light_is_evened_to_the_mean_of_the_two_sides() -> None:
+    texture = _side_lit_texture()
+    evening = even_light(texture, np.ones((120, 120), bool), face_px=100.0)
+    assert evening is not None
+    out = cv2.cvtColor(evening.apply(texture), cv2.COLOR_BGR2LAB).astype(float)
+    left, right = out[:, 10:40].reshape(-1, 3).mean(axis=0), out[:, 80:110].reshape(-1, 3).mean(axis=0)
+    assert abs(left[0] - right[0]) <= 3 and abs(left[1] - right[1]) <= 1.5  # one light, no cast
+    expected = np.sqrt(0.6) * (200 + LIGHTNESS_OFFSET) - LIGHTNESS_OFFSET  # the two sides' geometric mean
+    assert abs(right[0] - expected) <= 3 and abs(right[1] - 143) <= 1.5
+
+
+def test_a_light_from_the_front_and_symmetric_relief_are_left_alone() -> None:
+    lab = np.zeros((120, 120, 3), np.uint8)
+    lab[...] = (200, 140, 150)
+    lab[:, 50:70, 0] = 150  # a darker band down the middle (the nose's sides, say), symmetric
+    lab[40:50, 20:35, 0] = lab[40:50, 85:100, 0] = 170  # cheek hollows, one each side
+    texture = np.asarray(cv2.cvtColor(lab, cv2.COLOR_LAB2BGR), dtype=np.uint8)
+    evening = even_light(texture, np.ones((120, 120), bool), face_px=100.0)
+    assert evening is not None
+    assert np.abs(evening.apply(texture).astype(int) - texture).max() <= 1
+
+
+def test_the_light_correction_applies_to_a_patch_placed_in_the_texture() -> None:
+    texture = _side_lit_texture()
+    evening = even_light(texture, np.ones((120, 120), bool), face_px=100.0)
+    assert evening is not None
+    whole = evening.apply(texture)
+    np.testing.assert_array_equal(evening.apply(texture[30:70, 40:90], origin=(40, 30)), whole[30:70, 40:90])
+    patch = np.empty((20, 30, 3), np.uint8)
+    patch[...] = texture[0, 0]
+    patch[:10, :20] = texture[110:, 100:]
+    overhanging = evening.apply(patch, origin=(100, 110))  # half of it beyond the texture's corner
+    np.testing.assert_array_equal(overhanging[:10, :20], whole[110:, 100:])  # inside the texture: changed
+    np.testing.assert_array_equal(overhanging[10:], patch[10:])  # beyond it: as it was
+    np.testing.assert_array_equal(overhanging[:, 20:], patch[:, 20:])
 
 
 def test_the_shadow_lift_never_more_than_doubles_the_light() -> None:
