@@ -14,8 +14,9 @@ pair's own ratio is printed too: on this shared machine they spread by about +-0
         [--watermark-share]
 
 ``--watermark-share`` also runs, in each round, the swap with its watermark stage replaced by a pass-through
-(a measurement only: the command line cannot leave the mark out) and prints that ratio and the files' sizes:
-how much of the swap's time is x264 coding the mark's pattern.
+(a measurement only: the command line cannot leave the mark out; the marked and the unmarked swap take turns
+going first) and prints that ratio, the files' sizes and the mark stage's own milliseconds: what the mark
+costs the swap, its own stage plus x264 coding its pattern.
 """
 
 import argparse
@@ -33,7 +34,7 @@ from facecraft.media.reader import FrameReader
 from facecraft.media.writer import FrameWriter
 from facecraft.pipeline.background import BackgroundWriter
 from facecraft.pipeline.marking import MarkingOptions
-from facecraft.pipeline.swap import EncodeOptions, SwapReport, SwapRequest, run_swap
+from facecraft.pipeline.swap import EncodeOptions, SwapComponents, SwapReport, SwapRequest, run_swap
 from facecraft.pipeline.swap_builder import SwapConfig, build_swap, build_swap_marking
 from facecraft.types import Frame
 
@@ -45,6 +46,15 @@ class PassThrough:
 
     def process(self, frame_bgr: Frame, index: int, time_s: float) -> Frame:
         return frame_bgr
+
+
+def _unmarked_swap(
+    config: SwapConfig, components: SwapComponents, target: Path, tmp: Path, encode: EncodeOptions
+) -> SwapReport:
+    """The swap with its watermark stage passed through (``--watermark-share``), to ``tmp/unmarked.mp4``."""
+    request = SwapRequest(target, tmp / "unmarked.mp4", encode=encode)
+    marking = build_swap_marking(config, request, MarkingOptions(config_dir=tmp / "config"))
+    return run_swap(request, components, dataclasses.replace(marking, watermark=PassThrough()))
 
 
 def transcode_seconds(target: Path, output: Path, encode: EncodeOptions) -> float:
@@ -98,25 +108,25 @@ def main() -> int:
     cpu_swap: list[float] = []
     cpu_plain: list[float] = []
     reports: list[SwapReport] = []
-    unmarked_s: list[float] = []
+    unmarked: list[SwapReport] = []
     sizes_mb: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.repeats):
             before = cpu_seconds()
             plain_s.append(transcode_seconds(args.target, Path(tmp) / "plain.mp4", encode))
             cpu_plain.append(cpu_seconds() - before)
+            marked_first = len(plain_s) % 2 == 1 or not args.watermark_share
+            if args.watermark_share and not marked_first:
+                unmarked.append(_unmarked_swap(config, components, args.target, Path(tmp), encode))
             request = SwapRequest(args.target, Path(tmp) / "swap.mp4", encode=encode)
             marking = build_swap_marking(config, request, MarkingOptions(config_dir=Path(tmp) / "config"))
             before = cpu_seconds()
             reports.append(run_swap(request, components, marking))
             cpu_swap.append(cpu_seconds() - before)
             swap_s.append(reports[-1].seconds)
+            if args.watermark_share and marked_first:
+                unmarked.append(_unmarked_swap(config, components, args.target, Path(tmp), encode))
             if args.watermark_share:
-                bare = SwapRequest(args.target, Path(tmp) / "unmarked.mp4", encode=encode)
-                unmarked = build_swap_marking(config, bare, MarkingOptions(config_dir=Path(tmp) / "config"))
-                unmarked_s.append(
-                    run_swap(bare, components, dataclasses.replace(unmarked, watermark=PassThrough())).seconds
-                )
                 sizes_mb = [
                     (Path(tmp) / n).stat().st_size / 1e6 for n in ("plain.mp4", "swap.mp4", "unmarked.mp4")
                 ]
@@ -149,11 +159,17 @@ def main() -> int:
     )
     print(f"real-time factor: {realtime:.2f}x over the clip's {duration_s:.2f} s (target > 1)")
     print("swap stage ms/frame (main thread): " + ", ".join(f"{k} {v:.1f}" for k, v in stage_ms.items()))
-    if unmarked_s:
+    if unmarked:
+        unmarked_s = [r.seconds for r in unmarked]
         unmarked_ratio = statistics.median(plain_s) / statistics.median(unmarked_s)
-        print("unmarked swap s:   " + ", ".join(f"{s:.2f}" for s in unmarked_s))
+        pairs = ", ".join(f"{p / u:.2f}" for p, u in zip(plain_s, unmarked_s, strict=True))
+        mark_ms = [
+            statistics.median(r.stage_ms.get("mark", 0.0) for r in runs) for runs in (reports, unmarked)
+        ]
+        print("unmarked swap s:   " + ", ".join(f"{s:.2f}" for s in unmarked_s) + f" (pairs' ratios {pairs})")
         print(
             f"watermark share: ratio {ratio:.2f} marked, {unmarked_ratio:.2f} with the mark passed through; "
+            f"mark stage {mark_ms[0]:.1f} / {mark_ms[1]:.1f} ms/frame; "
             f"files plain {sizes_mb[0]:.2f} MB, swap {sizes_mb[1]:.2f} MB, unmarked swap {sizes_mb[2]:.2f} MB"
         )
     print(f"load average after: {load_average()}")

@@ -32,6 +32,7 @@ from facecraft.blend.masks import (
     build_face_masks,
     face_size_px,
     hull_outline,
+    true_box,
 )
 from facecraft.blend.mouth_opening import frame_mouth_opening
 from facecraft.faces.alignment import crop_bounds_in_frame, transform_points
@@ -256,8 +257,10 @@ class Compositor:
         """``matched`` with the render's own colours back where it keeps them: the mouth interior, and the
         eyes but for ``eye_color``. Only the box those masks reach is blended (they are small)."""
         keep_eyes = np.float32(1.0 - self.settings.eye_color)
-        holes = (masks.mouth, masks.eyes) if keep_eyes > 0.0 else (masks.mouth,)
-        box = _nonzero_box(holes)
+        holes = masks.mouth > 0.0
+        if keep_eyes > 0.0:
+            holes |= masks.eyes > 0.0
+        box = true_box(holes)
         if box is None:
             return matched
         keep = masks.mouth[box]
@@ -314,20 +317,6 @@ class Compositor:
         levels = pyramid_levels(self.settings.feather * face_px, alpha.shape[:2])
         support = np.clip(alpha * np.float32(4.0), 0.0, 1.0)
         return blend_multiband(target_bgr, source_bgr, alpha, levels, support)
-
-
-def _nonzero_box(masks: tuple[Mask, ...]) -> tuple[slice, slice] | None:
-    """The rows and columns where any of the same-size ``masks`` is above 0 (None: nowhere)."""
-    rows = np.zeros(masks[0].shape[0], dtype=bool)
-    cols = np.zeros(masks[0].shape[1], dtype=bool)
-    for mask in masks:
-        positive = mask > 0.0
-        rows |= positive.any(axis=1)
-        cols |= positive.any(axis=0)
-    hit_rows, hit_cols = np.flatnonzero(rows), np.flatnonzero(cols)
-    if hit_rows.size == 0:
-        return None
-    return slice(int(hit_rows[0]), int(hit_rows[-1]) + 1), slice(int(hit_cols[0]), int(hit_cols[-1]) + 1)
 
 
 def _frame_brows(

@@ -353,19 +353,25 @@ def forehead_fade(
     pixel_up = cols * up[0] + rows * up[1]
     fade = np.ones(size_hw, dtype=np.float32)
     # No lower than the line's lowest point, the fade is exactly 1: work only in the box above that.
-    above = pixel_up > line_up.min()
-    hit_rows, hit_cols = np.flatnonzero(above.any(axis=1)), np.flatnonzero(above.any(axis=0))
-    if hit_rows.size == 0:
+    box = true_box(pixel_up > line_up.min())
+    if box is None:
         return fade
-    r0, r1, c0, c1 = int(hit_rows[0]), int(hit_rows[-1]) + 1, int(hit_cols[0]), int(hit_cols[-1]) + 1
-    pixel_across = cols[:, c0:c1] * across[0] + rows[r0:r1] * across[1]
+    pixel_across = cols[:, box[1]] * across[0] + rows[box[0]] * across[1]
     order, edge_order = np.argsort(line_across), np.argsort(edge_across)
     line_height = np.interp(pixel_across, line_across[order], line_up[order]).astype(np.float32)
     edge_height = np.interp(pixel_across, edge_across[edge_order], edge_up[edge_order]).astype(np.float32)
     span = np.maximum(edge_height - line_height, np.float32(_MIN_FADE_SPAN * height))
-    rise = (pixel_up[r0:r1, c0:c1] - line_height) / span
-    fade[r0:r1, c0:c1] = np.float32(1.0) - _smoothstep(rise, 0.0, 1.0)
+    rise = (pixel_up[box] - line_height) / span
+    fade[box] = np.float32(1.0) - _smoothstep(rise, 0.0, 1.0)
     return fade
+
+
+def true_box(mask: npt.NDArray[np.bool_]) -> tuple[slice, slice] | None:
+    """The rows and columns of ``mask``'s True pixels' bounding box (None: there are none)."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
 
 
 def hull_mask(

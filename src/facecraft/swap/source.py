@@ -21,7 +21,8 @@ place is simply the texture flipped left to right, and there:
    under hair is shaded as its turn from the camera shades it, not flat); thin strips of skin left between
    filled parts are filled too, and parts of the lips and nostrils the photo shows edge-on keep its
    pixels (a mirrored copy put a dark spot beside the nostril);
-4. the photo's deep broad shadows are lifted part of the way (``lift_shadows``);
+4. the photo's deep broad shadows are lifted part of the way (``lift_shadows``); optionally, before that,
+   its light is made left-right symmetric (``even_light``, off by default);
 5. the findings become plain sentences for the user (``PreparedSource.notes``, which the mesh swapper's
    ``prepare`` returns).
 
@@ -136,6 +137,8 @@ enough to leave pores, moles and stubble out, fine enough to hold a side light's
 beside the nose."""
 EVEN_LIGHT_MAX_GAIN = 2.0
 """``even_light`` never multiplies or divides the light by more than this."""
+EVEN_LIGHT_MIN_PIXELS = 100
+"""``even_light`` reads the light from at least this many pixels that are skin on both sides."""
 SHADOW_MIN_PIXELS = 100
 """The face middle's light, the lift's reference, is read from at least this many clear skin pixels."""
 FOREHEAD_CLEAR_MAX = 0.2
@@ -355,7 +358,7 @@ def prepare_source(
     light = fitted_light(texture_bgr, normal_map(topology, uv, size_wh, face_px), skin_area & ~hidden)
     filled = fill_hidden(texture_bgr, hidden, mirror_ok, regions, skin_area, face_px, light)
     evening = even_light(filled, skin_area, face_px, settings.even_light) if settings.even_light > 0 else None
-    if evening is not None:  # the glasses' layer holds the photo's pixels too: both change alike
+    if evening is not None:  # the glasses' layer holds the photo's pixels too: evened with the texture
         filled = evening.apply(filled)
         if glasses is not None:
             bgr = evening.apply(np.ascontiguousarray(glasses.bgra[..., :3]), glasses.origin)
@@ -710,8 +713,11 @@ class LightCorrection:
     shift: FloatArray
 
     def apply(self, image_bgr: Image, origin: tuple[int, int] = (0, 0)) -> Image:
-        """``image_bgr`` with the change applied, the image's top-left pixel at ``origin`` of the texture
-        (parts outside the texture are left as they are)."""
+        """``image_bgr`` with the change applied, the image's top-left pixel at ``origin`` (x, y, not
+        negative) of the texture. Parts outside the texture, and wherever the change is none, come back as
+        they were: the work is done in float LAB (in 8-bit LAB's units), not through 8-bit LAB's rounding."""
+        if min(origin) < 0:
+            raise ValueError(f"origin must not be negative, got {origin}")
         height, width = image_bgr.shape[:2]
         gain = np.ones((height, width), dtype=np.float32)
         shift = np.zeros((height, width, 2), dtype=np.float32)
@@ -720,11 +726,17 @@ class LightCorrection:
         if x1 > x0 and y1 > y0:
             gain[: y1 - y0, : x1 - x0] = self.gain[y0:y1, x0:x1]
             shift[: y1 - y0, : x1 - x0] = self.shift[y0:y1, x0:x1]
-        lab = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
-        lab[..., 0] = (lab[..., 0] + np.float32(LIGHTNESS_OFFSET)) * gain - np.float32(LIGHTNESS_OFFSET)
-        lab[..., 1:] += shift
-        out = np.clip(lab + np.float32(0.5), 0.0, 255.0).astype(np.uint8)
-        return np.asarray(cv2.cvtColor(out, cv2.COLOR_LAB2BGR), dtype=np.uint8)
+        unit_bgr = image_bgr.astype(np.float32) * np.float32(1.0 / 255.0)
+        lab = np.asarray(cv2.cvtColor(unit_bgr, cv2.COLOR_BGR2Lab), dtype=np.float32)
+        changed = lab.copy()
+        level = lab[..., 0] * np.float32(2.55) + np.float32(LIGHTNESS_OFFSET)  # 8-bit L + offset
+        changed[..., 0] = (level * gain - np.float32(LIGHTNESS_OFFSET)) * np.float32(1.0 / 2.55)
+        changed[..., 1:] += shift  # a and b have the same units in float and 8-bit LAB
+        # The change is added as a difference of two conversions back, so where it is none it is exactly
+        # none (OpenCV's float LAB does not give every 8-bit value back to the level).
+        delta = cv2.cvtColor(changed, cv2.COLOR_Lab2BGR) - cv2.cvtColor(lab, cv2.COLOR_Lab2BGR)
+        out = image_bgr.astype(np.float32) + np.asarray(delta, dtype=np.float32) * np.float32(255.0)
+        return np.clip(out + np.float32(0.5), 0.0, 255.0).astype(np.uint8)
 
 
 def even_light(
@@ -745,7 +757,7 @@ def even_light(
     swapped face's half under it 50-77 levels darker than d10.mp4's own at 5.1 s).
     """
     both = (skin & skin[:, ::-1]).astype(np.float32)
-    if float(both.sum()) < SHADOW_MIN_PIXELS:
+    if float(both.sum()) < EVEN_LIGHT_MIN_PIXELS:
         return None
     lab = cv2.cvtColor(texture_bgr, cv2.COLOR_BGR2LAB).astype(np.float32)
     lab[..., 0] += np.float32(LIGHTNESS_OFFSET)

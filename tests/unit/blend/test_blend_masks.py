@@ -292,3 +292,12 @@ def test_a_hull_above_the_brows_covers_the_frames_own_brows_where_they_are_highe
     np.testing.assert_array_equal(covered.skin, build_face_masks(rendered, SIZE_HW, MaskSettings()).skin)
     left = slice(round(CENTER[0] + 0.15 * FACE), SIZE_HW[1])  # the other brow stayed: no change
     np.testing.assert_allclose(covered.alpha[:, left], alone[:, left], atol=0.02)
+
+
+def test_true_box_bounds_the_true_pixels() -> None:
+    mask = np.zeros((30, 40), dtype=bool)
+    assert masks.true_box(mask) is None
+    mask[5, 7] = mask[12, 30] = True
+    box = masks.true_box(mask)
+    assert box == (slice(5, 13), slice(7, 31))
+    assert box is not None and mask[box].sum() == mask.sum()

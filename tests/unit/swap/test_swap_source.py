@@ -15,6 +15,7 @@ from facecraft.swap.source import (
     SHADOW_KNEE,
     SHADOW_LIFT,
     SHADOW_MAX_GAIN,
+    LightCorrection,
     OcclusionReport,
     SourceSettings,
     even_light,
@@ -307,10 +308,10 @@ def test_deep_broad_shadows_are_lifted_and_gentle_relief_is_left() -> None:
     assert np.abs(out[..., 1:].astype(int) - chroma).max() <= 2  # the hue stays
 
 
-def test_prepare_source_reads_the_lips_and_lifts_the_shadows() -> None:
-    """Both steps are wired in, each with its own switch: lipstick painted past the mesh's lower lip leaves
-    the skin below the texture's lower lip red without the lip reading; a dark band down one side of the
-    face is lighter with the lift."""
+def test_prepare_source_reads_the_lips_lifts_the_shadows_and_evens_the_light() -> None:
+    """The three steps are wired in, each with its own switch: lipstick painted past the mesh's lower lip
+    leaves the skin below the texture's lower lip red without the lip reading; a dark band down one side of
+    the face is lighter with the lift, and with the even light."""
     image, face = synthetic_face()
     landmarks = face.landmarks_478
     outer = landmarks[list(LIPS_OUTER), :2].astype(np.float64)
@@ -382,12 +383,32 @@ def test_the_light_correction_applies_to_a_patch_placed_in_the_texture() -> None
     whole = evening.apply(texture)
     np.testing.assert_array_equal(evening.apply(texture[30:70, 40:90], origin=(40, 30)), whole[30:70, 40:90])
     patch = np.empty((20, 30, 3), np.uint8)
-    patch[...] = texture[0, 0]
+    patch[...] = (0, 0, 255)  # a colour 8-bit LAB does not give back exactly
     patch[:10, :20] = texture[110:, 100:]
     overhanging = evening.apply(patch, origin=(100, 110))  # half of it beyond the texture's corner
     np.testing.assert_array_equal(overhanging[:10, :20], whole[110:, 100:])  # inside the texture: changed
     np.testing.assert_array_equal(overhanging[10:], patch[10:])  # beyond it: as it was
     np.testing.assert_array_equal(overhanging[:, 20:], patch[:, 20:])
+    with pytest.raises(ValueError, match="origin"):
+        evening.apply(patch, origin=(-5, 0))
+
+
+def test_no_change_of_light_leaves_every_pixel_as_it_was() -> None:
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    none = LightCorrection(np.ones((40, 50), np.float32), np.zeros((40, 50, 2), np.float32))
+    np.testing.assert_array_equal(none.apply(image), image)
+
+
+def test_the_light_is_evened_only_from_skin_on_both_sides() -> None:
+    texture = _side_lit_texture()
+    one_side = np.zeros((120, 120), bool)
+    one_side[:, :60] = True  # the mirror of every skin pixel is not skin: nothing to compare
+    assert even_light(texture, one_side, face_px=100.0) is None
+    half = even_light(texture, np.ones((120, 120), bool), face_px=100.0, strength=0.5)
+    full = even_light(texture, np.ones((120, 120), bool), face_px=100.0)
+    assert half is not None and full is not None
+    np.testing.assert_allclose(half.gain, np.sqrt(full.gain), rtol=1e-4)  # half way, in light's ratio
 
 
 def test_the_shadow_lift_never_more_than_doubles_the_light() -> None:
