@@ -48,13 +48,21 @@ class PassThrough:
         return frame_bgr
 
 
-def _unmarked_swap(
-    config: SwapConfig, components: SwapComponents, target: Path, tmp: Path, encode: EncodeOptions
+def swap_once(
+    config: SwapConfig,
+    components: SwapComponents,
+    target: Path,
+    output: Path,
+    encode: EncodeOptions,
+    marked: bool = True,
 ) -> SwapReport:
-    """The swap with its watermark stage passed through (``--watermark-share``), to ``tmp/unmarked.mp4``."""
-    request = SwapRequest(target, tmp / "unmarked.mp4", encode=encode)
-    marking = build_swap_marking(config, request, MarkingOptions(config_dir=tmp / "config"))
-    return run_swap(request, components, dataclasses.replace(marking, watermark=PassThrough()))
+    """One swap of ``target`` to ``output``; with ``marked`` False its watermark stage is passed through
+    (``--watermark-share``)."""
+    request = SwapRequest(target, output, encode=encode)
+    marking = build_swap_marking(config, request, MarkingOptions(config_dir=output.parent / "config"))
+    if not marked:
+        marking = dataclasses.replace(marking, watermark=PassThrough())
+    return run_swap(request, components, marking)
 
 
 def transcode_seconds(target: Path, output: Path, encode: EncodeOptions) -> float:
@@ -115,17 +123,18 @@ def main() -> int:
             before = cpu_seconds()
             plain_s.append(transcode_seconds(args.target, Path(tmp) / "plain.mp4", encode))
             cpu_plain.append(cpu_seconds() - before)
-            marked_first = len(plain_s) % 2 == 1 or not args.watermark_share
-            if args.watermark_share and not marked_first:
-                unmarked.append(_unmarked_swap(config, components, args.target, Path(tmp), encode))
-            request = SwapRequest(args.target, Path(tmp) / "swap.mp4", encode=encode)
-            marking = build_swap_marking(config, request, MarkingOptions(config_dir=Path(tmp) / "config"))
+            if args.watermark_share and len(plain_s) % 2 == 0:  # every other round, the unmarked first
+                unmarked.append(
+                    swap_once(config, components, args.target, Path(tmp) / "unmarked.mp4", encode, False)
+                )
             before = cpu_seconds()
-            reports.append(run_swap(request, components, marking))
+            reports.append(swap_once(config, components, args.target, Path(tmp) / "swap.mp4", encode))
             cpu_swap.append(cpu_seconds() - before)
             swap_s.append(reports[-1].seconds)
-            if args.watermark_share and marked_first:
-                unmarked.append(_unmarked_swap(config, components, args.target, Path(tmp), encode))
+            if args.watermark_share and len(plain_s) % 2 == 1:
+                unmarked.append(
+                    swap_once(config, components, args.target, Path(tmp) / "unmarked.mp4", encode, False)
+                )
             if args.watermark_share:
                 sizes_mb = [
                     (Path(tmp) / n).stat().st_size / 1e6 for n in ("plain.mp4", "swap.mp4", "unmarked.mp4")
